@@ -1,0 +1,1 @@
+"""DyLoRA: dynamic search-free low-rank adaptation."""

@@ -1,0 +1,1 @@
+"""Representative dynamic-graph models from the survey's taxonomy, on PyTorch Geometric."""

@@ -1,0 +1,1 @@
+"""Normalizing flows: the review's families, tail-adaptive flows and equivariant finite flows."""

@@ -1,0 +1,1 @@
+"""KronA: Kronecker adapters for parameter-efficient fine-tuning."""

@@ -1,0 +1,1 @@
+"""Resonance RoPE and the RoPE scaling family, with the PosGen benchmark."""
