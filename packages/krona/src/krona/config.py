@@ -1,0 +1,212 @@
+"""``KronAConfig``: every option of a KronA adapter, validated on construction.
+
+The factor-shape rule (``shapes="auto"``): for a layer of weight ``(d_out, d_in)``,
+``(a1, b1) = factorization(d_out, factor)`` and ``(a2, b2) = factorization(d_in, factor)``,
+i.e. ``A = (a1, a2)`` holds the smaller part of each split and ``B = (b1, b2)`` the larger,
+as PEFT LoKr's ``w1``/``w2``. With ``factor = -1`` each split is the divisor pair closest
+to the square root (384 → 16·24, 768 → 24·32), so a ``d×d`` layer costs about ``2d``
+parameters, LoRA's budget at rank 1.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from krona.errors import KronAError
+from krona.functional import Shapes, divisor_pairs, factorization
+
+VARIANTS = ("linear", "block", "block_res")
+VARIANT_ALIASES = {"krona": "linear", "krona_b": "block", "krona_b_res": "block_res"}
+INITS = ("zero_A", "zero_B")
+ORDERS = ("auto", "A_first", "B_first")
+DEFAULT_TARGETS = ("query", "value")
+
+__all__ = ["KronAConfig", "name_matches", "parse_shapes"]
+
+
+def name_matches(name: str, pattern: str) -> bool:
+    """``pattern`` matches a dotted module name exactly, as a dotted suffix, or as a glob."""
+    return name == pattern or name.endswith("." + pattern) or fnmatch.fnmatchcase(name, pattern)
+
+
+def parse_shapes(text: str) -> str | dict[str, dict[str, tuple[int, int]]]:
+    """Parse the CLI form ``"auto"`` or ``"A=16x16,B=24x24"`` (applied to every target)."""
+    if text.strip() == "auto":
+        return "auto"
+    parts = dict(p.split("=", 1) for p in text.replace(" ", "").split(",") if "=" in p)
+    try:
+        shape = {k: tuple(int(v) for v in parts[k].lower().split("x")) for k in ("A", "B")}
+    except (KeyError, ValueError):
+        raise KronAError(f"shapes: {text!r} is not 'auto' or like 'A=16x16,B=24x24'") from None
+    if any(len(s) != 2 for s in shape.values()):
+        raise KronAError(f"shapes: {text!r} is not 'auto' or like 'A=16x16,B=24x24'")
+    return {"*": shape}  # type: ignore[dict-item]
+
+
+def _as_pair(value: Any, what: str) -> tuple[int, int]:
+    try:
+        a, b = (int(v) for v in value)
+    except (TypeError, ValueError):
+        raise KronAError(f"shapes: {what} must be two positive integers, got {value!r}") from None
+    if a < 1 or b < 1:
+        raise KronAError(f"shapes: {what} must be two positive integers, got {value!r}")
+    return (a, b)
+
+
+@dataclass
+class KronAConfig:
+    """Configuration of a KronA adapter (``ΔW = s·(A⊗B)``; arXiv 2212.10650, Eq. for KronA).
+
+    Attributes:
+        variant: ``"linear"`` (KronA, parallel to each target ``nn.Linear``), ``"block"``
+            (KronA^B, parallel to each FFN block) or ``"block_res"`` (KronA^B_res, plus
+            ``res_scale·X``). The issue's names ``"krona"``, ``"krona_b"``, ``"krona_b_res"``
+            are accepted and normalised.
+        scale: the fixed scalar ``s``; finite and non-zero.
+        res_scale: ``s_res`` of ``block_res``; finite.
+        res_scale_trainable: make ``s_res`` a trained parameter (``block_res`` only).
+        shapes: ``"auto"`` (the rule in this module's docstring) or
+            ``{pattern: {"A": (a1, a2), "B": (b1, b2)}}``; the first matching pattern wins,
+            unmatched modules fall back to ``"auto"``.
+        factor: PEFT ``decompose_factor``: ``-1`` (√ split) or ``f > 0`` dividing both dims.
+        init: ``"zero_A"`` (A = 0, B Kaiming-uniform; PEFT LoKr's default) or ``"zero_B"``.
+        matmul_order: ``"auto"`` (cheaper), ``"A_first"`` or ``"B_first"``.
+        target_modules: module-name patterns (exact, dotted suffix or glob) of the
+            ``nn.Linear`` s to adapt (``linear``; default ``query``, ``value``), or of the FFN
+            owners (block variants; default from the architecture map).
+        exclude_modules: patterns never adapted.
+        modules_to_save: patterns of modules trained in full and saved (e.g. ``classifier``).
+        dropout: dropout on the adapter's input, in ``[0, 1)``.
+        ffn_taps: block variants only: ``[(input, output)]`` child paths of each FFN owner,
+            e.g. ``[("intermediate", "output.dense")]`` for BERT; ``None`` uses the map.
+    """
+
+    variant: str = "linear"
+    scale: float = 1.0
+    res_scale: float = 1.0
+    res_scale_trainable: bool = False
+    shapes: str | dict[str, dict[str, tuple[int, int]]] = "auto"
+    factor: int = -1
+    init: str = "zero_A"
+    matmul_order: str = "auto"
+    target_modules: list[str] | None = None
+    exclude_modules: list[str] | None = None
+    modules_to_save: list[str] | None = None
+    dropout: float = 0.0
+    ffn_taps: list[tuple[str, str]] | None = None
+    adapter_type: str = field(default="krona", init=False)
+
+    def __post_init__(self) -> None:
+        self.variant = VARIANT_ALIASES.get(self.variant, self.variant)
+        if self.variant not in VARIANTS:
+            allowed = ", ".join([*VARIANTS, *VARIANT_ALIASES])
+            raise KronAError(f"variant: {self.variant!r} is not allowed; use one of {allowed}")
+        for name in ("scale", "res_scale"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or not math.isfinite(value):
+                raise KronAError(f"{name}: must be a finite number, got {value!r}")
+            setattr(self, name, float(value))
+        if self.scale == 0:
+            raise KronAError("scale: must be non-zero (s = 0 switches the adapter off)")
+        if self.init not in INITS:
+            raise KronAError(f"init: {self.init!r} is not allowed; use 'zero_A' or 'zero_B'")
+        if self.matmul_order not in ORDERS:
+            raise KronAError(f"matmul_order: {self.matmul_order!r} is not allowed; use one of {', '.join(ORDERS)}")
+        if not isinstance(self.factor, int) or (self.factor != -1 and self.factor < 1):
+            raise KronAError(f"factor: must be -1 (square-root split) or a positive integer, got {self.factor!r}")
+        if not 0.0 <= float(self.dropout) < 1.0:
+            raise KronAError(f"dropout: must be in [0, 1), got {self.dropout!r}")
+        if self.res_scale_trainable and self.variant != "block_res":
+            raise KronAError("res_scale_trainable: only the 'block_res' variant has a residual scale")
+        self.target_modules = _as_patterns(self.target_modules, "target_modules")
+        self.exclude_modules = _as_patterns(self.exclude_modules, "exclude_modules")
+        self.modules_to_save = _as_patterns(self.modules_to_save, "modules_to_save")
+        if self.variant == "linear" and self.target_modules is None:
+            self.target_modules = list(DEFAULT_TARGETS)
+        self.shapes = self._check_shapes(self.shapes)
+        if self.ffn_taps is not None:
+            taps = []
+            for tap in self.ffn_taps:
+                if isinstance(tap, str) or len(tap) != 2:
+                    raise KronAError(f"ffn_taps: each tap is an (input, output) pair of child paths, got {tap!r}")
+                taps.append((str(tap[0]), str(tap[1])))
+            self.ffn_taps = taps
+
+    @staticmethod
+    def _check_shapes(shapes: Any) -> str | dict[str, dict[str, tuple[int, int]]]:
+        if shapes == "auto":
+            return "auto"
+        if isinstance(shapes, str):
+            return parse_shapes(shapes)
+        if not isinstance(shapes, dict):
+            raise KronAError(f"shapes: must be 'auto' or {{pattern: {{'A': (a1, a2), 'B': (b1, b2)}}}}, got {shapes!r}")
+        out = {}
+        for pattern, spec in shapes.items():
+            if not isinstance(spec, dict) or set(spec) != {"A", "B"}:
+                raise KronAError(f"shapes[{pattern!r}]: must be {{'A': (a1, a2), 'B': (b1, b2)}}, got {spec!r}")
+            out[str(pattern)] = {k: _as_pair(spec[k], f"{pattern}.{k}") for k in ("A", "B")}
+        return out
+
+    def shapes_for(self, name: str, d_out: int, d_in: int) -> Shapes:
+        """The validated factor shapes ``((a1, a2), (b1, b2))`` of module ``name``."""
+        if isinstance(self.shapes, dict):
+            for pattern, spec in self.shapes.items():
+                if name_matches(name, pattern):
+                    shapes = (spec["A"], spec["B"])
+                    (a1, a2), (b1, b2) = shapes
+                    if a1 * b1 != d_out or a2 * b2 != d_in:
+                        raise KronAError(
+                            f"shapes: {name} has (d_out, d_in) = ({d_out}, {d_in}) but A={a1}x{a2}, "
+                            f"B={b1}x{b2} give ({a1 * b1}, {a2 * b2}); need a1*b1 = {d_out} "
+                            f"(pairs {_pairs(d_out)}) and a2*b2 = {d_in} (pairs {_pairs(d_in)})"
+                        )
+                    return shapes
+        return self._auto_shapes(name, d_out, d_in)
+
+    def _auto_shapes(self, name: str, d_out: int, d_in: int) -> Shapes:
+        f = self.factor
+        if f > 0:
+            for dim, d in (("d_out", d_out), ("d_in", d_in)):
+                if d % f:
+                    raise KronAError(f"factor: {f} does not divide {name}'s {dim} = {d}; use -1 or a divisor of both")
+        (a1, b1), (a2, b2) = factorization(d_out, f), factorization(d_in, f)
+        for dim, d, small in (("d_out", d_out, a1), ("d_in", d_in, a2)):
+            if small < 2:
+                raise KronAError(
+                    f"shapes: 'auto' cannot split {name}'s {dim} = {d} into two factors >= 2 "
+                    f"(prime or degenerate); give shapes for {name} explicitly"
+                )
+        return ((a1, a2), (b1, b2))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict (tuples become lists); inverse of :meth:`from_dict`."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> KronAConfig:
+        """Rebuild a config from :meth:`to_dict` output, refusing unknown keys."""
+        data = dict(data)
+        data.pop("adapter_type", None)
+        known = {f for f in cls.__dataclass_fields__ if f != "adapter_type"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise KronAError(f"adapter_config.json: unknown KronA fields {unknown}; known: {sorted(known)}")
+        return cls(**data)
+
+
+def _pairs(n: int) -> str:
+    return ", ".join(f"{a}x{b}" for a, b in divisor_pairs(n))
+
+
+def _as_patterns(value: Any, name: str) -> list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = [v for v in value.split(",") if v]
+    value = [str(v) for v in value]
+    if not value:
+        raise KronAError(f"{name}: must name at least one module pattern, or be None")
+    return value
