@@ -1,1 +1,41 @@
-"""Resonance RoPE and the RoPE scaling family, with the PosGen benchmark."""
+"""Resonance RoPE and the RoPE scaling family, with the PosGen benchmark.
+
+``import resonance_rope`` is light: torch-backed names are imported on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from resonance_rope.config import ROPE_TYPES, RopeConfig
+
+_LAZY = {
+    "compute_inv_freq": "resonance_rope.freqs",
+    "compute_rope": "resonance_rope.freqs",
+    "RopeFrequencies": "resonance_rope.freqs",
+    "wavelengths": "resonance_rope.freqs",
+    "critical_pair": "resonance_rope.freqs",
+    "resonance_round": "resonance_rope.freqs",
+    "feature_gap": "resonance_rope.freqs",
+    "yarn_correction_range": "resonance_rope.freqs",
+    "RotaryEmbedding": "resonance_rope.rotary",
+    "apply_rotary": "resonance_rope.rotary",
+    "register_hf_rope_types": "resonance_rope.hf",
+    "patch_rope": "resonance_rope.hf",
+    "use_exact_rotary": "resonance_rope.hf",
+    "load_pretrained": "resonance_rope.hf",
+    "PosGenConfig": "resonance_rope.posgen",
+    "make_posgen": "resonance_rope.posgen",
+    "posgen_metrics": "resonance_rope.posgen",
+    "DecoderConfig": "resonance_rope.model",
+    "PosGenDecoder": "resonance_rope.model",
+}
+
+__all__ = ["ROPE_TYPES", "RopeConfig", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'resonance_rope' has no attribute {name!r}")

@@ -1,0 +1,146 @@
+"""Hugging Face integration: rope types in ``ROPE_INIT_FUNCTIONS``, patching, exact rotary.
+
+After ``register_hf_rope_types()`` a Llama-style config with
+``rope_parameters={"rope_type": "resonance_yarn", "factor": 4, "original_max_position_embeddings": 64}``
+builds a model that uses our frequencies. transformers' own rotary forward computes
+``t * inv_freq`` in float32, which is not exactly periodic at large t; ``use_exact_rotary(model)``
+swaps in ``RotaryEmbedding`` (integer-modular angles) for Llama, Mistral, Qwen2 and Qwen3 models.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from resonance_rope.config import BASE_TYPES, ROPE_TYPES, RopeConfig
+from resonance_rope.freqs import compute_inv_freq
+from resonance_rope.rotary import RotaryEmbedding
+
+#: rope types transformers already ships (we leave them alone).
+HF_NATIVE = ("default", "linear", "dynamic", "yarn")
+#: rope types ``register_hf_rope_types`` adds.
+REGISTERED_TYPES = tuple(t for t in ROPE_TYPES if t not in HF_NATIVE)
+EXACT_FAMILIES = ("llama", "mistral", "qwen2", "qwen3")
+
+
+def _make_init_fn(name: str):
+    def init_fn(config: Any, device: Any = None, seq_len: Any = None, layer_type: str | None = None):
+        cfg = RopeConfig.from_hf(config, layer_type)
+        n = int(seq_len) if seq_len is not None else None
+        inv_freq, attention_factor = compute_inv_freq(cfg, n)
+        return inv_freq.to(device) if device is not None else inv_freq, attention_factor
+
+    init_fn.__name__ = f"_compute_{name}_parameters"
+    init_fn.__qualname__ = init_fn.__name__
+    init_fn.resonance_rope_type = name  # type: ignore[attr-defined]
+    return init_fn
+
+
+def register_hf_rope_types() -> tuple[str, ...]:
+    """Add ``ntk``, ``dynamic_yarn`` and every ``resonance*`` type to transformers' registry.
+
+    Idempotent; refuses to overwrite a different function already registered under one of
+    these names. Dynamic names contain ``"dynamic"``, so transformers' ``dynamic_rope_update``
+    recomputes them as the sequence grows. Returns the names registered.
+    """
+    from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
+
+    for name in REGISTERED_TYPES:
+        existing = ROPE_INIT_FUNCTIONS.get(name)
+        if existing is not None and getattr(existing, "resonance_rope_type", None) != name:
+            raise ValueError(f"rope_type: {name!r} is already registered in transformers by {existing!r}")
+        if existing is None:
+            ROPE_INIT_FUNCTIONS[name] = _make_init_fn(name)
+    return REGISTERED_TYPES
+
+
+def _rotary_modules(model: torch.nn.Module) -> list[torch.nn.Module]:
+    return [m for m in model.modules() if hasattr(m, "inv_freq") and hasattr(m, "attention_scaling")]
+
+
+def patch_rope(model: torch.nn.Module, **rope_parameters: Any) -> torch.nn.Module:
+    """Set ``model.config.rope_parameters`` and rebuild every rotary module's frequencies in place.
+
+    ``rope_parameters`` are the Hugging Face keys (``rope_type``, ``factor``,
+    ``original_max_position_embeddings``, ``beta_fast``, ...); ``rope_theta`` defaults to the
+    model's. Our own ``RotaryEmbedding`` modules are replaced by a fresh one.
+    """
+    config = model.config
+    old = dict(getattr(config, "rope_parameters", None) or {})
+    params = {"rope_theta": old.get("rope_theta", getattr(config, "rope_theta", 10000.0)), **rope_parameters}
+    params.setdefault("rope_type", "default")
+    if "partial_rotary_factor" in old:
+        params.setdefault("partial_rotary_factor", old["partial_rotary_factor"])
+    config.rope_parameters = params
+    cfg = RopeConfig.from_hf(config)
+    if cfg.rope_type in ("default",) and not cfg.resonance:
+        params.pop("factor", None)
+    register_hf_rope_types()
+    inv_freq, attention_factor = compute_inv_freq(cfg)
+    parents = [m for m in model.modules() if any(isinstance(c, RotaryEmbedding) for c in m.children())]
+    for parent in parents:
+        for child_name, child in list(parent.named_children()):
+            if isinstance(child, RotaryEmbedding):
+                device = child.inv_freq.device
+                setattr(parent, child_name, RotaryEmbedding(cfg, child.cached_len).to(device))
+    for module in _rotary_modules(model):
+        if isinstance(module, RotaryEmbedding):
+            continue
+        device = module.inv_freq.device
+        module.rope_type = cfg.type_name
+        module.inv_freq = inv_freq.to(device)
+        if hasattr(module, "original_inv_freq"):
+            module.original_inv_freq = inv_freq.clone().to(device)
+        module.attention_scaling = attention_factor
+        if hasattr(module, "max_seq_len_cached"):
+            module.max_seq_len_cached = config.max_position_embeddings
+            module.original_max_seq_len = config.max_position_embeddings
+    return model
+
+
+def use_exact_rotary(model: torch.nn.Module, max_positions: int | None = None) -> torch.nn.Module:
+    """Replace the model's rotary module by ``RotaryEmbedding`` (exact periodicity), in place.
+
+    Supported: Llama, Mistral, Qwen2, Qwen3 families (a single ``rotary_emb`` on the base model).
+    Other families raise ``ValueError``.
+    """
+    model_type = getattr(model.config, "model_type", "")
+    if model_type not in EXACT_FAMILIES:
+        raise ValueError(
+            f"model_type: use_exact_rotary supports {', '.join(EXACT_FAMILIES)}, got {model_type!r}; "
+            "use patch_rope (transformers' own forward) instead"
+        )
+    base = getattr(model, "model", model)
+    old = getattr(base, "rotary_emb", None)
+    if old is None:
+        raise ValueError(f"model: {type(model).__name__} has no rotary_emb to replace")
+    cfg = RopeConfig.from_hf(model.config)
+    device = old.inv_freq.device
+    base.rotary_emb = RotaryEmbedding(cfg, max_positions or model.config.max_position_embeddings).to(device)
+    return model
+
+
+def load_pretrained(path: str | Path, **kwargs: Any):
+    """Register our rope types, then ``AutoModelForCausalLM.from_pretrained(path, **kwargs)``.
+
+    ``path`` must be a local folder (these machines reach no model hub).
+    """
+    from transformers import AutoModelForCausalLM
+
+    folder = Path(path)
+    if not (folder / "config.json").is_file():
+        raise FileNotFoundError(f"path: {folder} is not a model folder (no config.json)")
+    register_hf_rope_types()
+    return AutoModelForCausalLM.from_pretrained(folder, **kwargs)
+
+
+__all__ = [
+    "BASE_TYPES",
+    "REGISTERED_TYPES",
+    "load_pretrained",
+    "patch_rope",
+    "register_hf_rope_types",
+    "use_exact_rotary",
+]
