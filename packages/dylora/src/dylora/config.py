@@ -1,0 +1,209 @@
+"""``DyLoRAConfig``: every option of a DyLoRA adapter, validated on construction.
+
+Nothing here imports torch, so the config can be built and checked by the CLI cheaply.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from papershelf.errors import UserError
+
+__all__ = [
+    "INIT_MODES",
+    "RANK_DISTRIBUTIONS",
+    "SAMPLING_SCOPES",
+    "SCALINGS",
+    "UPDATE_MODES",
+    "DyLoRAConfig",
+    "parse_ranks",
+]
+
+UPDATE_MODES = ("frozen", "all")
+RANK_DISTRIBUTIONS = ("uniform", "geometric")
+SAMPLING_SCOPES = ("global", "per_layer")
+SCALINGS = ("alpha_over_b", "alpha_over_rmax")
+INIT_MODES = ("kaiming", "gaussian")
+
+#: Keys that ``save_pretrained`` adds next to the config fields in ``adapter_config.json``.
+METADATA_KEYS = (
+    "adapter_type",
+    "base_model_name_or_path",
+    "target_shapes",
+    "library_version",
+    "peft_type",
+)
+
+
+def _choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise UserError(f"{name}: must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+
+
+@dataclass
+class DyLoRAConfig:
+    """Options of a DyLoRA adapter (Valipour et al., 2023).
+
+    Attributes:
+        r_max: the largest rank (rows of ``lora_A``), ``>= r_min``.
+        r_min: the smallest rank that is sampled or may be set, ``>= 1``.
+        alpha: the LoRA α; the rank-b update is scaled by α/b (Eq. 7) or α/r_max.
+        dropout: dropout on the adapter's input (PEFT's ``lora_dropout``), in [0, 1).
+        target_modules: PEFT semantics — a list of module-name suffixes, a full-match regex,
+            ``"all-linear"``, or ``None`` for the architecture's query/value default.
+        exclude_modules: names (same rules) never adapted.
+        modules_to_save: modules trained fully and saved with the adapter (e.g. ``["classifier"]``).
+        update_mode: ``"frozen"`` (Eq. 10: only row/column b learns; the released code) or
+            ``"all"`` (rows 1..b learn; Table 4's better variant).
+        strict_freeze: restore the rows outside the active set after every optimizer step
+            (AdamW momentum and weight decay otherwise move them).
+        rank_distribution: p_B, ``"uniform"`` on {r_min..r_max} or ``"geometric"``.
+        geometric_p: ``P(b) ∝ p·(1-p)^(b-r_min)`` renormalised on the range, p in (0, 1).
+        sampling_scope: ``"global"`` (one b per optimizer step for all layers, as the official
+            code) or ``"per_layer"`` (each layer its own b, still once per step).
+        scaling: ``"alpha_over_b"`` (the paper) or ``"alpha_over_rmax"`` (constant scale).
+        init: ``lora_A`` initialisation, ``"kaiming"`` (uniform, a=√5; official code) or
+            ``"gaussian"`` (N(0, σ=1/r_max), the paper's text; PEFT's std); ``lora_B`` starts at zero.
+        eval_rank: the rank used in eval mode and by ``from_pretrained``; ``None`` = r_max.
+        seed: seeds the rank draws, which are a function of ``(seed, step)`` only.
+    """
+
+    r_max: int = 8
+    r_min: int = 1
+    alpha: float = 16.0
+    dropout: float = 0.0
+    target_modules: list[str] | str | None = None
+    exclude_modules: list[str] | str | None = None
+    modules_to_save: list[str] | None = None
+    update_mode: str = "frozen"
+    strict_freeze: bool = False
+    rank_distribution: str = "uniform"
+    geometric_p: float = 0.15
+    sampling_scope: str = "global"
+    scaling: str = "alpha_over_b"
+    init: str = "kaiming"
+    eval_rank: int | None = None
+    seed: int = 0
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for name in ("r_max", "r_min", "seed"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise UserError(f"{name}: must be an integer, got {value!r}")
+        if self.r_min < 1:
+            raise UserError(f"r_min: must be >= 1, got {self.r_min}")
+        if self.r_min > self.r_max:
+            raise UserError(f"r_min: must be <= r_max ({self.r_max}), got {self.r_min}")
+        if not (isinstance(self.alpha, int | float) and self.alpha > 0):
+            raise UserError(f"alpha: must be > 0, got {self.alpha!r}")
+        if not (isinstance(self.dropout, int | float) and 0 <= self.dropout < 1):
+            raise UserError(f"dropout: must be in [0, 1), got {self.dropout!r}")
+        if not (isinstance(self.geometric_p, int | float) and 0 < self.geometric_p < 1):
+            raise UserError(f"geometric_p: must be in (0, 1), got {self.geometric_p!r}")
+        if self.seed < 0:
+            raise UserError(f"seed: must be >= 0, got {self.seed}")
+        _choice("update_mode", self.update_mode, UPDATE_MODES)
+        _choice("rank_distribution", self.rank_distribution, RANK_DISTRIBUTIONS)
+        _choice("sampling_scope", self.sampling_scope, SAMPLING_SCOPES)
+        _choice("scaling", self.scaling, SCALINGS)
+        _choice("init", self.init, INIT_MODES)
+        if not isinstance(self.strict_freeze, bool):
+            raise UserError(f"strict_freeze: must be true or false, got {self.strict_freeze!r}")
+        if self.eval_rank is not None:
+            self.check_rank(self.eval_rank, "eval_rank")
+        for name in ("target_modules", "exclude_modules"):
+            value = getattr(self, name)
+            if isinstance(value, tuple):
+                setattr(self, name, list(value))
+        if isinstance(self.modules_to_save, str):
+            self.modules_to_save = [self.modules_to_save]
+        elif self.modules_to_save is not None:
+            self.modules_to_save = list(self.modules_to_save)
+
+    @property
+    def ranks(self) -> list[int]:
+        """The admissible ranks ``r_min..r_max``."""
+        return list(range(self.r_min, self.r_max + 1))
+
+    @property
+    def resolved_eval_rank(self) -> int:
+        return self.r_max if self.eval_rank is None else self.eval_rank
+
+    def check_rank(self, b: Any, field_name: str = "rank") -> int:
+        """Return ``b`` if it is an integer in [r_min, r_max], else raise a one-line error."""
+        if isinstance(b, bool) or not isinstance(b, int):
+            raise UserError(
+                f"{field_name}: must be an integer in [{self.r_min}, {self.r_max}], got {b!r}"
+            )
+        if not self.r_min <= b <= self.r_max:
+            raise UserError(f"{field_name}: must be in [{self.r_min}, {self.r_max}], got {b}")
+        return b
+
+    def scale(self, b: int) -> float:
+        """The factor of the rank-b update: α/b (Eq. 7) or α/r_max."""
+        return self.alpha / (b if self.scaling == "alpha_over_b" else self.r_max)
+
+    def rank_pmf(self) -> dict[int, float]:
+        """p_B on {r_min..r_max}: uniform, or geometric ``∝ p(1-p)^(b-r_min)``."""
+        if self.rank_distribution == "uniform":
+            weights = [1.0] * len(self.ranks)
+        else:
+            p = self.geometric_p
+            weights = [p * (1 - p) ** (b - self.r_min) for b in self.ranks]
+        total = sum(weights)
+        return {b: w / total for b, w in zip(self.ranks, weights, strict=True)}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict of every field (``extra`` is merged in at the top level)."""
+        d = asdict(self)
+        extra = d.pop("extra")
+        return {**d, **extra}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> DyLoRAConfig:
+        """Inverse of ``to_dict``; save metadata keys are kept in ``extra``; others refused."""
+        names = {f.name for f in fields(cls)} - {"extra"}
+        unknown = sorted(k for k in d if k not in names and k not in METADATA_KEYS)
+        if unknown:
+            raise UserError(
+                f"config: unknown field(s) {', '.join(map(repr, unknown))}; "
+                f"allowed: {', '.join(sorted(names))}"
+            )
+        extra = {k: v for k, v in d.items() if k in METADATA_KEYS}
+        return cls(**{k: v for k, v in d.items() if k in names}, extra=extra)
+
+
+def parse_ranks(spec: str, config: DyLoRAConfig | None = None) -> list[int]:
+    """Parse ``"1-8"``, ``"1,2,4,8"`` or ``"2-8:2"`` into sorted unique ranks.
+
+    With a ``config``, every rank must lie in [r_min, r_max].
+    """
+    ranks: set[int] = set()
+    for token in (t.strip() for t in str(spec).split(",")):
+        try:
+            if "-" in token:
+                span, _, step_text = token.partition(":")
+                lo_text, _, hi_text = span.partition("-")
+                lo, hi, step = int(lo_text), int(hi_text), int(step_text or 1)
+                if lo > hi or step < 1:
+                    raise ValueError
+                ranks.update(range(lo, hi + 1, step))
+            else:
+                ranks.add(int(token))
+        except ValueError:
+            raise UserError(
+                f"ranks: cannot parse {token!r} in {spec!r}; use e.g. '1-8', '1,2,4,8' or '2-8:2'"
+            ) from None
+    out = sorted(ranks)
+    if config is not None:
+        for b in out:
+            config.check_rank(b, "ranks")
+    elif out and out[0] < 1:
+        raise UserError(f"ranks: must be >= 1, got {out[0]} in {spec!r}")
+    return out
