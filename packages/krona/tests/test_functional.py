@@ -7,7 +7,6 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from krona import functional as kf
 from krona import naive
 from krona.errors import KronAError
@@ -17,8 +16,15 @@ leads = st.sampled_from([(), (3,), (2, 3)])
 
 
 @settings(max_examples=60, deadline=None)
-@given(a1=dims, a2=dims, b1=dims, b2=dims, lead=leads, order=st.sampled_from(["A_first", "B_first", "auto"]),
-       seed=st.integers(0, 10_000))
+@given(
+    a1=dims,
+    a2=dims,
+    b1=dims,
+    b2=dims,
+    lead=leads,
+    order=st.sampled_from(["A_first", "B_first", "auto"]),
+    seed=st.integers(0, 10_000),
+)
 def test_fast_product_matches_kron_outputs_and_gradients_fp64(a1, a2, b1, b2, lead, order, seed):
     g = torch.Generator().manual_seed(seed)
     A = torch.randn(a1, a2, dtype=torch.float64, generator=g, requires_grad=True)
@@ -41,7 +47,10 @@ def test_fast_product_fp32_relative(a1, a2, b1, b2, order):
     g = torch.Generator().manual_seed(a1 * 1000 + a2 * 100 + b1 * 10 + b2)
     A, B = torch.randn(a1, a2, generator=g), torch.randn(b1, b2, generator=g)
     x = torch.randn(5, a2 * b2, generator=g)
-    fast, ref = kf.kron_linear(x, A, B, order), naive.kron_linear(x.double(), A.double(), B.double())
+    fast, ref = (
+        kf.kron_linear(x, A, B, order),
+        naive.kron_linear(x.double(), A.double(), B.double()),
+    )
     assert ((fast.double() - ref).norm() / ref.norm().clamp_min(1e-30)) < 1e-5
 
 
@@ -49,7 +58,10 @@ def test_paper_formula_copied_literally_is_wrong_in_row_major():
     """Negative control: the column-major γ(B·η(x)·Aᵀ) transcribed as-is fails the oracle."""
     g = torch.Generator().manual_seed(0)
     for n in (4, 8, 16):
-        A, B = torch.randn(n, n, generator=g, dtype=torch.float64), torch.randn(n, n, generator=g, dtype=torch.float64)
+        A, B = (
+            torch.randn(n, n, generator=g, dtype=torch.float64),
+            torch.randn(n, n, generator=g, dtype=torch.float64),
+        )
         x = torch.randn(10, n * n, generator=g, dtype=torch.float64)
         ref = naive.kron_linear(x, A, B)
         wrong = naive.paper_formula_literal(x, A, B)
@@ -76,8 +88,16 @@ def test_both_orders_agree_and_costs():
 
 @pytest.mark.parametrize(
     ("n", "pair"),
-    [(384, (16, 24)), (768, (24, 32)), (1024, (32, 32)), (1536, (32, 48)), (3072, (48, 64)), (4096, (64, 64)),
-     (97, (1, 97)), (12, (3, 4))],
+    [
+        (384, (16, 24)),
+        (768, (24, 32)),
+        (1024, (32, 32)),
+        (1536, (32, 48)),
+        (3072, (48, 64)),
+        (4096, (64, 64)),
+        (97, (1, 97)),
+        (12, (3, 4)),
+    ],
 )
 def test_factorization_table(n, pair):
     assert kf.factorization(n) == pair

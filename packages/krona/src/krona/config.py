@@ -114,13 +114,19 @@ class KronAConfig:
         if self.init not in INITS:
             raise KronAError(f"init: {self.init!r} is not allowed; use 'zero_A' or 'zero_B'")
         if self.matmul_order not in ORDERS:
-            raise KronAError(f"matmul_order: {self.matmul_order!r} is not allowed; use one of {', '.join(ORDERS)}")
+            raise KronAError(
+                f"matmul_order: {self.matmul_order!r} is not allowed; use one of {', '.join(ORDERS)}"
+            )
         if not isinstance(self.factor, int) or (self.factor != -1 and self.factor < 1):
-            raise KronAError(f"factor: must be -1 (square-root split) or a positive integer, got {self.factor!r}")
+            raise KronAError(
+                f"factor: must be -1 (square-root split) or a positive integer, got {self.factor!r}"
+            )
         if not 0.0 <= float(self.dropout) < 1.0:
             raise KronAError(f"dropout: must be in [0, 1), got {self.dropout!r}")
         if self.res_scale_trainable and self.variant != "block_res":
-            raise KronAError("res_scale_trainable: only the 'block_res' variant has a residual scale")
+            raise KronAError(
+                "res_scale_trainable: only the 'block_res' variant has a residual scale"
+            )
         self.target_modules = _as_patterns(self.target_modules, "target_modules")
         self.exclude_modules = _as_patterns(self.exclude_modules, "exclude_modules")
         self.modules_to_save = _as_patterns(self.modules_to_save, "modules_to_save")
@@ -131,7 +137,9 @@ class KronAConfig:
             taps = []
             for tap in self.ffn_taps:
                 if isinstance(tap, str) or len(tap) != 2:
-                    raise KronAError(f"ffn_taps: each tap is an (input, output) pair of child paths, got {tap!r}")
+                    raise KronAError(
+                        f"ffn_taps: each tap is an (input, output) pair of child paths, got {tap!r}"
+                    )
                 taps.append((str(tap[0]), str(tap[1])))
             self.ffn_taps = taps
 
@@ -142,11 +150,15 @@ class KronAConfig:
         if isinstance(shapes, str):
             return parse_shapes(shapes)
         if not isinstance(shapes, dict):
-            raise KronAError(f"shapes: must be 'auto' or {{pattern: {{'A': (a1, a2), 'B': (b1, b2)}}}}, got {shapes!r}")
+            raise KronAError(
+                f"shapes: must be 'auto' or {{pattern: {{'A': (a1, a2), 'B': (b1, b2)}}}}, got {shapes!r}"
+            )
         out = {}
         for pattern, spec in shapes.items():
             if not isinstance(spec, dict) or set(spec) != {"A", "B"}:
-                raise KronAError(f"shapes[{pattern!r}]: must be {{'A': (a1, a2), 'B': (b1, b2)}}, got {spec!r}")
+                raise KronAError(
+                    f"shapes[{pattern!r}]: must be {{'A': (a1, a2), 'B': (b1, b2)}}, got {spec!r}"
+                )
             out[str(pattern)] = {k: _as_pair(spec[k], f"{pattern}.{k}") for k in ("A", "B")}
         return out
 
@@ -171,7 +183,9 @@ class KronAConfig:
         if f > 0:
             for dim, d in (("d_out", d_out), ("d_in", d_in)):
                 if d % f:
-                    raise KronAError(f"factor: {f} does not divide {name}'s {dim} = {d}; use -1 or a divisor of both")
+                    raise KronAError(
+                        f"factor: {f} does not divide {name}'s {dim} = {d}; use -1 or a divisor of both"
+                    )
         (a1, b1), (a2, b2) = factorization(d_out, f), factorization(d_in, f)
         for dim, d, small in (("d_out", d_out, a1), ("d_in", d_in, a2)):
             if small < 2:
@@ -193,7 +207,9 @@ class KronAConfig:
         known = {f for f in cls.__dataclass_fields__ if f != "adapter_type"}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise KronAError(f"adapter_config.json: unknown KronA fields {unknown}; known: {sorted(known)}")
+            raise KronAError(
+                f"adapter_config.json: unknown KronA fields {unknown}; known: {sorted(known)}"
+            )
         return cls(**data)
 
 

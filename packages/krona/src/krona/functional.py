@@ -76,11 +76,15 @@ def choose_order(shapes: Shapes, order: Order = "auto") -> Literal["A_first", "B
         costs = order_costs(shapes)
         return "A_first" if costs["A_first"] < costs["B_first"] else "B_first"
     if order not in ("A_first", "B_first"):
-        raise KronAError(f"matmul_order: {order!r} is not allowed; use 'auto', 'A_first' or 'B_first'")
+        raise KronAError(
+            f"matmul_order: {order!r} is not allowed; use 'auto', 'A_first' or 'B_first'"
+        )
     return order
 
 
-def kron_linear(x: torch.Tensor, A: torch.Tensor, B: torch.Tensor, order: Order = "auto") -> torch.Tensor:
+def kron_linear(
+    x: torch.Tensor, A: torch.Tensor, B: torch.Tensor, order: Order = "auto"
+) -> torch.Tensor:
     """``x @ (A ⊗ B)ᵀ`` without forming ``A ⊗ B``.
 
     ``((A⊗B)x)[i·b1+k] = Σ_{j,l} A[i,j]·B[k,l]·x[j·b2+l] = (A·X·Bᵀ)[i,k]`` with ``X`` the
@@ -99,7 +103,9 @@ def kron_linear(x: torch.Tensor, A: torch.Tensor, B: torch.Tensor, order: Order 
     a1, a2 = A.shape
     b1, b2 = B.shape
     if x.shape[-1] != a2 * b2:
-        raise KronAError(f"kron_linear: x has {x.shape[-1]} features, A⊗B expects a2·b2 = {a2 * b2}")
+        raise KronAError(
+            f"kron_linear: x has {x.shape[-1]} features, A⊗B expects a2·b2 = {a2 * b2}"
+        )
     lead = x.shape[:-1]
     X = x.reshape(-1, a2, b2)
     if choose_order(((a1, a2), (b1, b2)), order) == "A_first":
@@ -133,7 +139,9 @@ def best_kron_approx(M: torch.Tensor, shapes: Shapes) -> tuple[torch.Tensor, tor
     """
     (a1, a2), (b1, b2) = shapes
     if M.shape != (a1 * b1, a2 * b2):
-        raise KronAError(f"best_kron_approx: M has shape {tuple(M.shape)}, shapes give {(a1 * b1, a2 * b2)}")
+        raise KronAError(
+            f"best_kron_approx: M has shape {tuple(M.shape)}, shapes give {(a1 * b1, a2 * b2)}"
+        )
     U, S, Vh = torch.linalg.svd(kron_rearrange(M, shapes), full_matrices=False)
     root = S[0].sqrt()
     A = (U[:, 0] * root).reshape(a1, a2)

@@ -12,9 +12,8 @@ from __future__ import annotations
 import math
 
 import torch
-from torch import nn
-
 from papershelf.adapters import AdapterLayer
+from torch import nn
 
 from krona.errors import KronAError
 from krona.functional import Order, Shapes, choose_order, kron_linear
@@ -33,8 +32,16 @@ class KronAMixin:
     krona_A: nn.Parameter
     krona_B: nn.Parameter
 
-    def _init_factors(self, shapes: Shapes, scale: float, init: str, dropout: float, order: Order,
-                      device: torch.device | None, dtype: torch.dtype | None) -> None:
+    def _init_factors(
+        self,
+        shapes: Shapes,
+        scale: float,
+        init: str,
+        dropout: float,
+        order: Order,
+        device: torch.device | None,
+        dtype: torch.dtype | None,
+    ) -> None:
         (a1, a2), (b1, b2) = shapes
         kw = {"device": device, "dtype": dtype}
         self.krona_A = nn.Parameter(torch.empty(a1, a2, **kw))
@@ -52,7 +59,9 @@ class KronAMixin:
     @torch.no_grad()
     def reset_krona_parameters(self) -> None:
         """One factor zero (so ``ΔW = 0`` at step 0), the other Kaiming-uniform (a = √5)."""
-        zero, other = (self.krona_A, self.krona_B) if self.init == "zero_A" else (self.krona_B, self.krona_A)
+        zero, other = (
+            (self.krona_A, self.krona_B) if self.init == "zero_A" else (self.krona_B, self.krona_A)
+        )
         zero.zero_()
         nn.init.kaiming_uniform_(other, a=math.sqrt(5))
 
@@ -79,10 +88,19 @@ class KronALinear(KronAMixin, AdapterLayer):
     ``AdapterLayer``.
     """
 
-    def __init__(self, base_layer: nn.Linear, shapes: Shapes, scale: float = 1.0, init: str = "zero_A",
-                 dropout: float = 0.0, order: Order = "auto") -> None:
+    def __init__(
+        self,
+        base_layer: nn.Linear,
+        shapes: Shapes,
+        scale: float = 1.0,
+        init: str = "zero_A",
+        dropout: float = 0.0,
+        order: Order = "auto",
+    ) -> None:
         if not isinstance(base_layer, nn.Linear):
-            raise KronAError(f"target: KronALinear adapts nn.Linear only, got {type(base_layer).__name__}")
+            raise KronAError(
+                f"target: KronALinear adapts nn.Linear only, got {type(base_layer).__name__}"
+            )
         (a1, a2), (b1, b2) = shapes
         if a1 * b1 != base_layer.out_features or a2 * b2 != base_layer.in_features:
             raise KronAError(
@@ -92,7 +110,15 @@ class KronALinear(KronAMixin, AdapterLayer):
         AdapterLayer.__init__(self, base_layer)
         self.disabled = False
         w = base_layer.weight
-        self._init_factors(shapes, scale, init, dropout, order, w.device, w.dtype if w.is_floating_point() else None)
+        self._init_factors(
+            shapes,
+            scale,
+            init,
+            dropout,
+            order,
+            w.device,
+            w.dtype if w.is_floating_point() else None,
+        )
 
     def adapter_forward(self, x: torch.Tensor) -> torch.Tensor:
         """``s·(A⊗B)·drop(x)``: ``(..., in)`` → ``(..., out)``."""
@@ -125,14 +151,26 @@ class KronABlock(KronAMixin, nn.Module):
             learn ``s_res``.
     """
 
-    def __init__(self, ffn: nn.Module | None, d_model: int, shapes: Shapes, scale: float = 1.0,
-                 res_scale: float | None = None, res_scale_trainable: bool = False, init: str = "zero_A",
-                 dropout: float = 0.0, order: Order = "auto", device: torch.device | None = None,
-                 dtype: torch.dtype | None = None) -> None:
+    def __init__(
+        self,
+        ffn: nn.Module | None,
+        d_model: int,
+        shapes: Shapes,
+        scale: float = 1.0,
+        res_scale: float | None = None,
+        res_scale_trainable: bool = False,
+        init: str = "zero_A",
+        dropout: float = 0.0,
+        order: Order = "auto",
+        device: torch.device | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
         super().__init__()
         (a1, a2), (b1, b2) = shapes
         if a1 * b1 != d_model or a2 * b2 != d_model:
-            raise KronAError(f"shapes: A={a1}x{a2}, B={b1}x{b2} give ({a1 * b1}, {a2 * b2}); the FFN block needs ({d_model}, {d_model})")
+            raise KronAError(
+                f"shapes: A={a1}x{a2}, B={b1}x{b2} give ({a1 * b1}, {a2 * b2}); the FFN block needs ({d_model}, {d_model})"
+            )
         self.ffn = ffn
         self.d_model = d_model
         self.merged = False
@@ -144,9 +182,13 @@ class KronABlock(KronAMixin, nn.Module):
         if res_scale is None:
             self.res_scale = None
         elif res_scale_trainable:
-            self.res_scale = nn.Parameter(torch.tensor(float(res_scale), device=device, dtype=dtype))
+            self.res_scale = nn.Parameter(
+                torch.tensor(float(res_scale), device=device, dtype=dtype)
+            )
         else:
-            self.register_buffer("res_scale", torch.tensor(float(res_scale), device=device, dtype=dtype))
+            self.register_buffer(
+                "res_scale", torch.tensor(float(res_scale), device=device, dtype=dtype)
+            )
         self._handles: list[torch.utils.hooks.RemovableHandle] = []
         self._tapped: torch.Tensor | None = None
 

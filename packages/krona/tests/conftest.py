@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+
+@pytest.fixture
+def tiny_cls():
+    """A random 2-layer BERT (hidden 64) for 3-class classification, and its tokenizer."""
+    from papershelf.models import load_model
+
+    torch.manual_seed(0)
+    return load_model("tiny-encoder", task="sequence-classification", num_labels=3)
+
+
+@pytest.fixture
+def batch(tiny_cls):
+    _, tok = tiny_cls
+    return tok(
+        ["the cat sat on the mat", "a plane over the sea", "rain"],
+        return_tensors="pt",
+        padding=True,
+    )

@@ -1,0 +1,228 @@
+"""get_krona_model / KronAModel on Hugging Face models: trainability, merge, save/load,
+block variants and bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from krona import KronAConfig, KronAModel, get_krona_model
+from krona.errors import KronAError
+from krona.layer import KronABlock, KronALinear
+from torch import nn
+
+
+def _randomise(model, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in model.krona_modules().values():
+            m.krona_A.copy_(0.3 * torch.randn(m.krona_A.shape, generator=g))
+            m.krona_B.copy_(0.3 * torch.randn(m.krona_B.shape, generator=g))
+
+
+def _logits(model, batch):
+    model.eval()
+    with torch.no_grad():
+        return model(**batch).logits
+
+
+def test_only_adapters_and_modules_to_save_train(tiny_cls):
+    model, _ = tiny_cls
+    km = get_krona_model(model, KronAConfig(modules_to_save=["classifier"]))
+    trainable = {n for n, p in km.model.named_parameters() if p.requires_grad}
+    assert trainable == {
+        n for n in trainable if n.endswith(("krona_A", "krona_B")) or n.startswith("classifier.")
+    }
+    assert len([n for n in trainable if n.endswith("krona_A")]) == 4
+    assert km.num_adapter_parameters() == 4 * (8 * 8 + 8 * 8)
+    summary = km.trainable_parameter_summary()
+    assert summary.trainable == km.num_adapter_parameters() + 64 * 3 + 3
+    assert "trainable params" in str(summary)
+
+
+def test_step_zero_equals_base_and_disable_adapter(tiny_cls, batch):
+    model, _ = tiny_cls
+    before = _logits(model, batch)
+    km = get_krona_model(model, KronAConfig())
+    torch.testing.assert_close(_logits(km, batch), before, atol=0, rtol=0)
+    _randomise(km)
+    assert not torch.allclose(_logits(km, batch), before)
+    with km.disable_adapter():
+        torch.testing.assert_close(_logits(km, batch), before, atol=1e-6, rtol=0)
+
+
+def test_merge_and_unload_matches_and_leaves_only_linear(tiny_cls, batch):
+    model, _ = tiny_cls
+    km = get_krona_model(model, KronAConfig(scale=2.0))
+    _randomise(km)
+    unmerged = _logits(km, batch)
+    plain = km.merge_and_unload()
+    assert not any(isinstance(m, KronALinear) for m in plain.modules())
+    assert isinstance(plain.get_submodule("bert.encoder.layer.0.attention.self.query"), nn.Linear)
+    torch.testing.assert_close(_logits(plain, batch), unmerged, atol=1e-5, rtol=0)
+
+
+def test_save_load_round_trip_is_exact(tiny_cls, batch, tmp_path):
+    from papershelf.models import load_model
+
+    model, _ = tiny_cls
+    base_state = {k: v.clone() for k, v in model.state_dict().items()}
+    km = get_krona_model(model, KronAConfig(scale=3.0, modules_to_save=["classifier"]))
+    _randomise(km)
+    with torch.no_grad():
+        km.model.classifier.weight.add_(1.0)
+    expected = _logits(km, batch)
+    km.save_pretrained(tmp_path / "ad")
+    cfg = json.loads((tmp_path / "ad" / "adapter_config.json").read_text())
+    assert cfg["adapter_type"] == "krona" and cfg["scale"] == 3.0 and cfg["variant"] == "linear"
+    assert cfg["modules"]["bert.encoder.layer.0.attention.self.query"] == {
+        "A": [8, 8],
+        "B": [8, 8],
+        "target_shape": [64, 64],
+    }
+    from safetensors.torch import load_file
+
+    keys = set(load_file(str(tmp_path / "ad" / "adapter_model.safetensors")))
+    assert "base_model.model.bert.encoder.layer.0.attention.self.query.krona_A" in keys
+    assert "base_model.model.classifier.weight" in keys
+
+    fresh, _ = load_model("tiny-encoder", task="sequence-classification", num_labels=3)
+    fresh.load_state_dict(base_state)
+    loaded = KronAModel.from_pretrained(fresh, tmp_path / "ad")
+    assert torch.equal(_logits(loaded, batch), expected)
+    assert not any(p.requires_grad for p in loaded.parameters())
+    for name, m in km.krona_modules().items():
+        assert torch.equal(m.krona_A, loaded.krona_modules()[name].krona_A)
+
+
+def test_from_pretrained_refuses_another_base(tiny_cls, tmp_path):
+    from papershelf.models import load_model, tiny_encoder_config
+    from transformers import BertForSequenceClassification
+
+    model, _ = tiny_cls
+    get_krona_model(model, KronAConfig()).save_pretrained(tmp_path / "ad")
+    wide = BertForSequenceClassification(tiny_encoder_config(hidden_size=96, num_labels=3))
+    with pytest.raises(Exception, match=r"shape \(out, in\)=\(96, 96\).*\(64, 64\)"):
+        KronAModel.from_pretrained(wide, tmp_path / "ad")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "adapter_config.json").write_text(json.dumps({"peft_type": "LORA"}))
+    with pytest.raises(KronAError, match="not 'krona'"):
+        KronAModel.from_pretrained(load_model("tiny-encoder")[0], tmp_path / "other")
+
+
+def test_bad_targets_refused(tiny_cls):
+    from papershelf.models import load_model
+
+    model, _ = tiny_cls
+    with pytest.raises(
+        ValueError,
+        match=r"target_modules: .*matched no nn.Linear module; nn.Linear modules found: bert",
+    ):
+        get_krona_model(model, KronAConfig(target_modules=["nope"]))
+    gpt2, _ = load_model("tiny-gpt2")
+    with pytest.raises(ValueError, match="Conv1D, not nn.Linear"):
+        get_krona_model(gpt2, KronAConfig(target_modules=["c_attn"]))
+    with pytest.raises(KronAError, match="A=8x8, B=8x4"):
+        get_krona_model(
+            load_model("tiny-encoder")[0], KronAConfig(shapes={"query": {"A": (8, 8), "B": (8, 4)}})
+        )
+
+
+@pytest.mark.parametrize("variant", ["block", "block_res"])
+def test_block_variant_cannot_merge(tiny_cls, variant):
+    model, _ = tiny_cls
+    km = get_krona_model(model, KronAConfig(variant=variant))
+    for call in (km.merge_and_unload, km.merge):
+        with pytest.raises(
+            KronAError, match="cannot be merged: the FFN between input and output is nonlinear"
+        ):
+            call()
+
+
+def test_bert_block_placement_by_hand(tiny_cls):
+    """KronA^B on BERT adds s·(A⊗B)X (+ s_res·X) to output.dense's output, before LayerNorm."""
+    model, _ = tiny_cls
+    model.eval()
+    layer = model.bert.encoder.layer[0]
+    x = torch.randn(2, 5, 64)
+    base_out = layer.output(layer.intermediate(x), x)
+    km = get_krona_model(model, KronAConfig(variant="block_res", scale=2.0, res_scale=0.5))
+    block = layer.krona_block
+    assert isinstance(block, KronABlock)
+    dense = layer.output.dense
+
+    def plain_dense(h):  # the dense layer without the tap's hook
+        return nn.functional.linear(h, dense.weight, dense.bias)
+
+    with torch.no_grad():
+        inter = layer.intermediate.intermediate_act_fn(layer.intermediate.dense(x))
+    torch.testing.assert_close(
+        layer.output(layer.intermediate(x), x),
+        layer.output.LayerNorm(plain_dense(inter) + 0.5 * x + x),
+    )
+    assert not torch.allclose(layer.output(layer.intermediate(x), x), base_out)
+    _randomise(km)
+    kron = torch.kron(block.krona_A, block.krona_B)
+    h = plain_dense(inter) + 2.0 * x @ kron.T + 0.5 * x
+    torch.testing.assert_close(
+        layer.output(layer.intermediate(x), x), layer.output.LayerNorm(h + x), atol=1e-5, rtol=1e-5
+    )
+
+
+def test_block_save_load_and_unload(tiny_cls, batch, tmp_path):
+    from papershelf.models import load_model
+
+    model, _ = tiny_cls
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    before = _logits(model, batch)
+    km = get_krona_model(model, KronAConfig(variant="block", modules_to_save=["classifier"]))
+    torch.testing.assert_close(
+        _logits(km, batch), before, atol=0, rtol=0
+    )  # block starts at the base
+    _randomise(km)
+    expected = _logits(km, batch)
+    km.save_pretrained(tmp_path / "b")
+    fresh, _ = load_model("tiny-encoder", task="sequence-classification", num_labels=3)
+    fresh.load_state_dict(state)
+    loaded = KronAModel.from_pretrained(fresh, tmp_path / "b", is_trainable=True)
+    assert torch.equal(_logits(loaded, batch), expected)
+    assert any(p.requires_grad for p in loaded.parameters())
+    plain = km.unload()
+    assert not any(isinstance(m, KronABlock) for m in plain.modules())
+    torch.testing.assert_close(_logits(plain, batch), before, atol=0, rtol=0)
+
+
+@pytest.mark.parametrize("name", ["tiny-llama", "tiny-gpt2"])
+def test_block_variant_on_decoders(name):
+    from papershelf.models import load_model
+
+    torch.manual_seed(0)
+    model, _ = load_model(name, task="causal-lm")
+    model.eval()
+    ids = torch.randint(0, 100, (2, 6))
+    with torch.no_grad():
+        before = model(ids).logits
+    km = get_krona_model(model, KronAConfig(variant="block"))
+    assert len(km.krona_modules()) == model.config.num_hidden_layers
+    with torch.no_grad():
+        torch.testing.assert_close(km(ids).logits, before, atol=0, rtol=0)
+    _randomise(km)
+    with torch.no_grad():
+        assert not torch.allclose(km(ids).logits, before)
+
+
+def test_block_taps_refused_on_unknown_arch_and_wrong_width(tiny_cls):
+    model, _ = tiny_cls
+
+    class Plain(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(4, 4)
+
+    with pytest.raises(KronAError, match="ffn_taps: no FFN map for model_type None"):
+        get_krona_model(Plain(), KronAConfig(variant="block"))
+    with pytest.raises(KronAError, match=r"maps 64 -> 128 features"):
+        get_krona_model(
+            model, KronAConfig(variant="block", ffn_taps=[("intermediate", "intermediate")])
+        )
