@@ -104,7 +104,8 @@ def add_paper_commands(app: typer.Typer, paper_id: str) -> None:
 
 def make_app(paper_id: str, help: str) -> typer.Typer:
     """A typer app for a paper package, with ``reproduce`` and ``bench`` already added."""
-    app = typer.Typer(help=help, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+    app = typer.Typer(help=help, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                      rich_markup_mode=None)
     add_paper_commands(app, paper_id)
     return app
 
@@ -142,6 +143,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 
 

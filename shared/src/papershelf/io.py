@@ -51,9 +51,7 @@ def atomic_write_json(path: str | Path, obj: Any) -> Path:
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
-    if hasattr(value, "item"):  # numpy / torch scalars
-        return value.item()
-    if hasattr(value, "tolist"):
+    if hasattr(value, "tolist"):  # numpy / torch arrays and scalars
         return value.tolist()
     if isinstance(value, set | frozenset | tuple):
         return list(value)

@@ -1,0 +1,79 @@
+"""Weights as safetensors beside a JSON config, written atomically and loaded with checks.
+
+A checkpoint folder holds ``<name>.safetensors`` and ``<name>_config.json``. Both files
+are written to temporary names and renamed into place, so a crash mid-write leaves the
+previous checkpoint intact. Nothing here unpickles.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from papershelf.errors import UserError
+from papershelf.io import atomic_write, atomic_write_json
+
+
+def weights_path(folder: str | Path, name: str = "model") -> Path:
+    return Path(folder) / f"{name}.safetensors"
+
+
+def config_path(folder: str | Path, name: str = "model") -> Path:
+    return Path(folder) / f"{name}_config.json"
+
+
+def save_weights(
+    folder: str | Path, state_dict: Mapping[str, Any], config: dict[str, Any] | None = None, name: str = "model"
+) -> Path:
+    """Write ``state_dict`` (name -> tensor) and ``config`` atomically into ``folder``.
+
+    Tensors are made contiguous and copied to CPU; tensors that share memory are
+    cloned so safetensors accepts them. Returns the weights path.
+    """
+    from safetensors.torch import save_file
+
+    tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state_dict.items()}
+    path = atomic_write(weights_path(folder, name), lambda tmp: save_file(tensors, str(tmp)))
+    if config is not None:
+        atomic_write_json(config_path(folder, name), config)
+    return path
+
+
+def load_weights(
+    folder: str | Path, name: str = "model", expected_keys: Iterable[str] | None = None, device: str = "cpu"
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Load ``(state_dict, config)`` from ``folder``; the config is ``None`` if absent.
+
+    Raises:
+        UserError: the folder or weights file is missing, the file is not valid
+            safetensors, the config is not valid JSON, or the keys differ from
+            ``expected_keys`` (the message lists what is missing and unexpected).
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    folder = Path(folder)
+    path = weights_path(folder, name)
+    if not path.is_file():
+        raise UserError(f"checkpoint: no {path.name} in {folder} (expected a folder written by save_weights)")
+    try:
+        state = load_file(str(path), device=device)
+    except (SafetensorError, OSError) as exc:
+        raise UserError(f"checkpoint: {path} is not a valid safetensors file ({exc})") from None
+    config = None
+    cpath = config_path(folder, name)
+    if cpath.is_file():
+        try:
+            config = json.loads(cpath.read_text())
+        except json.JSONDecodeError as exc:
+            raise UserError(f"checkpoint: {cpath} is not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    if expected_keys is not None:
+        expected = set(expected_keys)
+        missing, unexpected = sorted(expected - state.keys()), sorted(state.keys() - expected)
+        if missing or unexpected:
+            raise UserError(
+                f"checkpoint: {path.name} does not match the model: missing {missing[:5]}, unexpected {unexpected[:5]}"
+            )
+    return state, config

@@ -1,0 +1,25 @@
+import time
+
+import pytest
+
+from papershelf.bench import BenchReport, compare, peak_memory_mb, time_callable
+
+
+def test_ratios_are_against_the_baseline():
+    rows = compare({"fast": lambda: time.sleep(0.002), "slow": lambda: time.sleep(0.01)}, baseline="fast",
+                   params={"n": 1}, warmup=1, repeats=3)
+    by_name = {r.name: r for r in rows}
+    assert by_name["fast"].ratio == 1.0
+    assert 2.5 < by_name["slow"].ratio < 10
+    md = BenchReport("sleep", rows, baseline="fast").to_markdown()
+    assert "| slow | 1 |" in md and "time ratio" in md
+
+
+def test_unknown_baseline():
+    with pytest.raises(ValueError, match="baseline"):
+        compare({"a": lambda: None}, baseline="b")
+
+
+def test_timing_repeats_and_memory():
+    assert len(time_callable(lambda: None, warmup=0, repeats=4).times) == 4
+    assert peak_memory_mb(lambda: bytearray(64 * 2**20)) > 30

@@ -1,0 +1,93 @@
+import pytest
+
+from papershelf.data import read_records, read_text_classification, synthetic_text_classification
+from papershelf.errors import UserError
+
+
+def test_jsonl_and_csv(tmp_path):
+    (tmp_path / "d.jsonl").write_text('{"text": "a", "label": "pos"}\n\n{"text": "b", "label": "neg"}\n')
+    data = read_text_classification(tmp_path / "d.jsonl")
+    assert data.texts == ["a", "b"] and data.label_names == ["neg", "pos"] and data.labels == [1, 0]
+    (tmp_path / "d.csv").write_text("text,label\nhello,1\nworld,0\n")
+    assert read_text_classification(tmp_path / "d.csv").labels == [1, 0]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("bad.jsonl", '{"text": "a", "label": 0}\n{"text": "b", label: 1}\n', r"bad\.jsonl:2: not valid JSON"),
+        ("list.jsonl", '{"text": "a", "label": 0}\n[1, 2]\n', r"list\.jsonl:2: expected a JSON object"),
+        ("missing.jsonl", '{"text": "a", "label": 0}\n\n{"text": "b"}\n', r"missing\.jsonl:3: field 'label'"),
+        ("empty.jsonl", "\n", "has no records"),
+        ("wide.csv", "text,label\na,0\nb,1,extra\n", r"wide\.csv:3: more values"),
+        ("data.txt", "a\n", "must end in .jsonl or .csv"),
+    ],
+)
+def test_malformed_files_name_file_and_line(tmp_path, name, content, message):
+    (tmp_path / name).write_text(content)
+    with pytest.raises(UserError, match=message):
+        read_records(tmp_path / name, required=("text", "label"))
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(UserError, match="does not exist"):
+        read_records(tmp_path / "nope.jsonl")
+
+
+def test_synthetic_task_is_seeded_balanced_and_holds_out_words():
+    a = synthetic_text_classification(num_classes=3, n_train=60, n_test=30, seed=1)
+    b = synthetic_text_classification(num_classes=3, n_train=60, n_test=30, seed=1)
+    assert a.train.texts == b.train.texts and a.test.labels == b.test.labels
+    assert sorted(a.train.labels) == sorted([0, 1, 2] * 20)
+    from papershelf.data import CATEGORIES, FILLER
+
+    topic = {w for words in CATEGORIES.values() for w in words} - set(FILLER)
+    train_words = {w for t in a.train.texts for w in t.split()} & topic
+    test_words = {w for t in a.test.texts for w in t.split()} & topic
+    assert not train_words & test_words
+
+
+@pytest.mark.parametrize("kwargs", [{"num_classes": 1}, {"num_classes": 99}, {"n_train": 1}, {"topic_words": 20}])
+def test_synthetic_task_bad_values(kwargs):
+    with pytest.raises(UserError):
+        synthetic_text_classification(**kwargs)
+
+
+def _linear_probe_accuracy(model, tokenizer, task):
+    import torch
+
+    def embed(texts):
+        batch = tokenizer(texts, return_tensors="pt", padding=True)
+        with torch.no_grad():
+            hidden = model(**batch).last_hidden_state
+        mask = batch["attention_mask"].unsqueeze(-1)
+        return (hidden * mask).sum(1) / mask.sum(1)
+
+    x_train, x_test = embed(task.train.texts), embed(task.test.texts)
+    y_train, y_test = torch.tensor(task.train.labels), torch.tensor(task.test.labels)
+    mean, std = x_train.mean(0), x_train.std(0) + 1e-6
+    x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
+    torch.manual_seed(0)
+    probe = torch.nn.Linear(x_train.shape[1], task.num_classes)
+    opt = torch.optim.Adam(probe.parameters(), lr=1e-2, weight_decay=1e-3)
+    for _ in range(200):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(probe(x_train), y_train).backward()
+        opt.step()
+    return (probe(x_test).argmax(-1) == y_test).float().mean().item()
+
+
+def test_pretrained_encoder_beats_random_one():
+    import torch
+    from transformers import AutoModel
+
+    from papershelf.models import load_model
+
+    pretrained, tokenizer = load_model("offline")
+    torch.manual_seed(0)
+    random_init = AutoModel.from_config(pretrained.config)
+    task = synthetic_text_classification(tokenizer, num_classes=4, n_train=256, n_test=256, seed=0)
+    acc_pre = _linear_probe_accuracy(pretrained.eval(), tokenizer, task)
+    acc_rand = _linear_probe_accuracy(random_init.eval(), tokenizer, task)
+    assert acc_pre > 0.6, acc_pre
+    assert acc_pre > acc_rand + 0.2, (acc_pre, acc_rand)

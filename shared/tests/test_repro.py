@@ -1,0 +1,51 @@
+import json
+
+import pytest
+
+from papershelf.repro import reproduce, to_markdown, validate_results
+
+
+def test_results_files_follow_the_schema(toy_paper, tmp_path):
+    doc = reproduce([toy_paper], out=tmp_path, quick=True, seed=3)
+    on_disk = json.loads((tmp_path / "results.json").read_text())
+    validate_results(on_disk)
+    assert on_disk == json.loads(json.dumps(doc))
+    assert on_disk["seed"] == 3 and on_disk["quick"] is True
+    assert "papershelf" in on_disk["environment"]["packages"]
+    claims = {c["id"]: c for c in on_disk["papers"][0]["claims"]}
+    assert claims["good"]["status"] == "ok" and claims["good"]["holds"] is True
+    assert claims["good"]["details"] == {"per_seed": [0.9, 0.91]}
+    assert claims["broken"]["status"] == "error" and "ModuleNotFoundError" in claims["broken"]["error"]
+    assert claims["raises"]["error"] == "RuntimeError: boom"
+    assert (tmp_path / "toy" / "raises" / "error.txt").read_text().startswith("Traceback")
+    assert (tmp_path / "toy" / "summary.png").stat().st_size > 0
+    md = (tmp_path / "results.md").read_text()
+    assert "| toy | good | accuracy | 0.9 | 0.5 (chance) | 0.9 (Table 1) | yes |" in md
+    assert md == to_markdown(on_disk)
+
+
+def test_claim_filter(toy_paper, tmp_path):
+    doc = reproduce([toy_paper], out=tmp_path, claims=["good"])
+    assert [c["id"] for c in doc["papers"][0]["claims"]] == ["good"]
+    with pytest.raises(ValueError, match="not a claim"):
+        reproduce([toy_paper], out=tmp_path, claims=["missing"])
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("schema",), "other/1", "schema"),
+        (("seed",), "0", "seed"),
+        (("papers", 0, "claims", 0, "holds"), None, "holds"),
+        (("papers", 0, "claims", 0, "ours"), "high", "ours"),
+        (("papers", 0, "claims", 0, "status"), "fine", "status"),
+    ],
+)
+def test_validate_results_names_the_broken_field(toy_paper, tmp_path, path, value, message):
+    doc = json.loads(json.dumps(reproduce([toy_paper], out=tmp_path, claims=["good"])))
+    target = doc
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    with pytest.raises(ValueError, match=message):
+        validate_results(doc)

@@ -1,0 +1,133 @@
+"""The contract every paper package obeys (design.md, section 7).
+
+For each member under packages/: it installs alone (an env with only it and what it
+declares, from the lock), its console script answers ``--help`` quickly, it registers
+exactly one ``Paper`` through the ``papershelf.papers`` entry point, and its cheapest
+claim's quick reproduction writes a valid ``results.json``. The shared package gets the
+same treatment without the paper parts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = sorted(p for p in (ROOT / "packages").glob("*") if (p / "pyproject.toml").is_file())
+HELP_BUDGET_S = 2.0
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONWARNINGS": "ignore"}
+ENV.pop("VIRTUAL_ENV", None)
+
+
+def pyproject(folder: Path) -> dict:
+    return tomllib.loads((folder / "pyproject.toml").read_text())["project"]
+
+
+def install_alone(name: str, env_dir: Path) -> Path:
+    """``uv sync --locked --package <name>`` into a fresh env; returns its bin folder."""
+    subprocess.run(
+        ["uv", "sync", "--locked", "--package", name, "--no-default-groups", "--quiet"],
+        cwd=ROOT, check=True, env={**ENV, "UV_PROJECT_ENVIRONMENT": str(env_dir)}, timeout=900,
+    )
+    return env_dir / "bin"
+
+
+def run(bin_dir: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    exe = args[0] if args[0].startswith("/") else str(bin_dir / args[0])
+    return subprocess.run([exe, *args[1:]], capture_output=True, text=True, env=ENV, timeout=timeout)
+
+
+def help_time(bin_dir: Path, script: str) -> float:
+    """The best of three wall times of ``<script> --help`` (a busy machine does not decide)."""
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        done = run(bin_dir, script, "--help")
+        times.append(time.perf_counter() - start)
+        assert done.returncode == 0, done.stderr
+        assert "reproduce" in done.stdout or script == "papershelf"
+    return min(times)
+
+
+@pytest.fixture(scope="module")
+def shared_env(tmp_path_factory) -> Path:
+    return install_alone("papershelf", tmp_path_factory.mktemp("env-papershelf"))
+
+
+def test_papershelf_installs_alone_and_answers_quickly(shared_env):
+    assert help_time(shared_env, "papershelf") < 1.0
+    listing = run(shared_env, "papershelf", "list")
+    assert listing.returncode == 0 and "no paper package is installed" in listing.stdout
+    none = run(shared_env, "papershelf", "reproduce", "--quick")
+    assert none.returncode == 2 and none.stderr.startswith("error: no paper package is installed")
+
+
+@pytest.fixture(scope="module", params=PACKAGES or [None], ids=[p.name for p in PACKAGES] or ["no-packages"])
+def package_env(request, tmp_path_factory) -> tuple[dict, Path]:
+    if request.param is None:
+        pytest.skip("no paper packages under packages/ yet")
+    meta = pyproject(request.param)
+    return meta, install_alone(meta["name"], tmp_path_factory.mktemp(f"env-{meta['name']}"))
+
+
+def test_console_script_answers_help_quickly(package_env):
+    meta, bin_dir = package_env
+    scripts = list(meta.get("scripts", {}))
+    assert len(scripts) == 1, f"{meta['name']} must have exactly one console script, has {scripts}"
+    assert help_time(bin_dir, scripts[0]) < HELP_BUDGET_S
+
+
+INSPECT = """
+import json, sys
+from importlib.metadata import entry_points
+from papershelf.registry import Paper
+eps = [ep for ep in entry_points(group="papershelf.papers")]
+papers = [ep.load() for ep in eps]
+assert all(isinstance(p, Paper) for p in papers), papers
+heavy = [m for m in ("torch", "transformers", "matplotlib") if m in sys.modules]
+print(json.dumps({"names": [ep.name for ep in eps], "dists": [ep.dist.name for ep in eps], "heavy": heavy,
+  "papers": [{"id": p.id, "arxiv": p.arxiv, "distribution": p.distribution,
+              "claims": [{"id": c.id, "run": c.run if isinstance(c.run, str) else "", "budget": c.quick_budget_s}
+                         for c in p.claims]} for p in papers]}))
+"""
+
+
+def inspect(bin_dir: Path) -> dict:
+    done = run(bin_dir, "python", "-c", INSPECT)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_registers_exactly_one_paper(package_env):
+    meta, bin_dir = package_env
+    found = inspect(bin_dir)
+    assert found["dists"] == [meta["name"]], f"alone, the env should register only {meta['name']}: {found}"
+    paper = found["papers"][0]
+    assert paper["distribution"] == meta["name"]
+    assert paper["claims"], "a paper must declare at least one claim"
+    assert all(":" in c["run"] for c in paper["claims"]), "claims point at 'module:function' (lazy import)"
+    assert found["heavy"] == [], f"loading the Paper imported {found['heavy']}; keep paper.py light"
+
+
+def test_cheapest_quick_claim_writes_valid_results(package_env, tmp_path):
+    meta, bin_dir = package_env
+    paper = inspect(bin_dir)["papers"][0]
+    cheapest = min(paper["claims"], key=lambda c: c["budget"])
+    script = next(iter(meta["scripts"]))
+    done = run(bin_dir, script, "reproduce", "--quick", "--claim", cheapest["id"], "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr[-2000:]
+    sys.path.insert(0, str(ROOT / "shared" / "src"))
+    from papershelf.repro import validate_results
+
+    doc = json.loads((tmp_path / "results.json").read_text())
+    validate_results(doc)
+    (claim,) = doc["papers"][0]["claims"]
+    assert claim["id"] == cheapest["id"] and claim["status"] == "ok"
+    assert claim["wall_time_s"] < 4 * max(cheapest["budget"], 30), "quick run far over its declared budget"
