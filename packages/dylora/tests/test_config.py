@@ -45,7 +45,7 @@ def test_bad_values_give_one_line(kwargs, pattern):
 
 
 def test_from_dict_refuses_unknown_field():
-    with pytest.raises(UserError, match="unknown field.*'rank_max'"):
+    with pytest.raises(UserError, match=r"unknown field.*'rank_max'"):
         DyLoRAConfig.from_dict({"rank_max": 4})
 
 

@@ -6,7 +6,7 @@ Nothing here imports torch, so the config can be built and checked by the CLI ch
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from papershelf.errors import UserError
@@ -86,7 +86,6 @@ class DyLoRAConfig:
     init: str = "kaiming"
     eval_rank: int | None = None
     seed: int = 0
-    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for name in ("r_max", "r_min", "seed"):
@@ -157,26 +156,23 @@ class DyLoRAConfig:
         return {b: w / total for b, w in zip(self.ranks, weights, strict=True)}
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict of every field (``extra`` is merged in at the top level)."""
-        d = asdict(self)
-        extra = d.pop("extra")
-        return {**d, **extra}
+        """JSON-ready dict of every field."""
+        return asdict(self)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> DyLoRAConfig:
-        """Inverse of ``to_dict``; save metadata keys are kept in ``extra``; others refused."""
-        names = {f.name for f in fields(cls)} - {"extra"}
+        """Inverse of ``to_dict``; the metadata keys of a saved adapter are skipped."""
+        names = {f.name for f in fields(cls)}
         unknown = sorted(k for k in d if k not in names and k not in METADATA_KEYS)
         if unknown:
             raise UserError(
                 f"config: unknown field(s) {', '.join(map(repr, unknown))}; "
                 f"allowed: {', '.join(sorted(names))}"
             )
-        extra = {k: v for k, v in d.items() if k in METADATA_KEYS}
-        return cls(**{k: v for k, v in d.items() if k in names}, extra=extra)
+        return cls(**{k: v for k, v in d.items() if k in names})
 
 
 def parse_ranks(spec: str, config: DyLoRAConfig | None = None) -> list[int]:

@@ -361,7 +361,8 @@ def evaluate_ranks(
     ranks: Iterable[int],
 ) -> dict[int, dict[str, float]]:
     """The search-free sweep: ``{b: eval_fn(model) at rank b}`` for each b (model in eval)."""
-    was_training = model.training
+    was_training, explicit = model.training, model._explicit_rank
+    previous = {n: layer.rank for n, layer in model.dylora_layers.items()}
     model.eval()
     out: dict[int, dict[str, float]] = {}
     try:
@@ -370,4 +371,6 @@ def evaluate_ranks(
                 out[b] = dict(eval_fn(model))
     finally:
         model.train(was_training)
+        model._set_all(previous)
+        model._explicit_rank = explicit
     return out
