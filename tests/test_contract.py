@@ -4,7 +4,12 @@ For each member under packages/: it installs alone (an env with only it and what
 declares, from the lock), its console script answers ``--help`` quickly, it registers
 exactly one ``Paper`` through the ``papershelf.papers`` entry point, and its cheapest
 claim's quick reproduction writes a valid ``results.json``. The shared package gets the
-same treatment without the paper parts.
+same treatment without the paper parts, and the whole shelf is checked together.
+
+Run directly, each member is installed alone into a fresh env. Inside a member's nox
+session (``PAPERSHELF_CONTRACT_MEMBER=<name>``) the session's own env, made by
+``uv sync --locked --package <name> --group test``, is used instead, so each env is
+built once.
 """
 
 from __future__ import annotations
@@ -21,6 +26,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = sorted(p for p in (ROOT / "packages").glob("*") if (p / "pyproject.toml").is_file())
+MEMBER = os.environ.get("PAPERSHELF_CONTRACT_MEMBER")
+if MEMBER:
+    PACKAGES = [
+        p
+        for p in PACKAGES
+        if tomllib.loads((p / "pyproject.toml").read_text())["project"]["name"] == MEMBER
+    ]
+whole_shelf = pytest.mark.skipif(
+    bool(MEMBER), reason="checks the whole shelf; runs in the contract session"
+)
 HELP_BUDGET_S = 2.0
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONWARNINGS": "ignore"}
 ENV.pop("VIRTUAL_ENV", None)
@@ -34,14 +49,19 @@ def install_alone(name: str, env_dir: Path) -> Path:
     """``uv sync --locked --package <name>`` into a fresh env; returns its bin folder."""
     subprocess.run(
         ["uv", "sync", "--locked", "--package", name, "--no-default-groups", "--quiet"],
-        cwd=ROOT, check=True, env={**ENV, "UV_PROJECT_ENVIRONMENT": str(env_dir)}, timeout=900,
+        cwd=ROOT,
+        check=True,
+        env={**ENV, "UV_PROJECT_ENVIRONMENT": str(env_dir)},
+        timeout=900,
     )
     return env_dir / "bin"
 
 
 def run(bin_dir: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     exe = args[0] if args[0].startswith("/") else str(bin_dir / args[0])
-    return subprocess.run([exe, *args[1:]], capture_output=True, text=True, env=ENV, timeout=timeout)
+    return subprocess.run(
+        [exe, *args[1:]], capture_output=True, text=True, env=ENV, timeout=timeout
+    )
 
 
 def help_time(bin_dir: Path, script: str) -> float:
@@ -61,6 +81,7 @@ def shared_env(tmp_path_factory) -> Path:
     return install_alone("papershelf", tmp_path_factory.mktemp("env-papershelf"))
 
 
+@whole_shelf
 def test_papershelf_installs_alone_and_answers_quickly(shared_env):
     assert help_time(shared_env, "papershelf") < 1.0
     listing = run(shared_env, "papershelf", "list")
@@ -69,11 +90,15 @@ def test_papershelf_installs_alone_and_answers_quickly(shared_env):
     assert none.returncode == 2 and none.stderr.startswith("error: no paper package is installed")
 
 
-@pytest.fixture(scope="module", params=PACKAGES or [None], ids=[p.name for p in PACKAGES] or ["no-packages"])
+@pytest.fixture(
+    scope="module", params=PACKAGES or [None], ids=[p.name for p in PACKAGES] or ["no-packages"]
+)
 def package_env(request, tmp_path_factory) -> tuple[dict, Path]:
     if request.param is None:
         pytest.skip("no paper packages under packages/ yet")
     meta = pyproject(request.param)
+    if MEMBER:
+        return meta, Path(sys.executable).parent
     return meta, install_alone(meta["name"], tmp_path_factory.mktemp(f"env-{meta['name']}"))
 
 
@@ -108,11 +133,15 @@ def inspect(bin_dir: Path) -> dict:
 def test_registers_exactly_one_paper(package_env):
     meta, bin_dir = package_env
     found = inspect(bin_dir)
-    assert found["dists"] == [meta["name"]], f"alone, the env should register only {meta['name']}: {found}"
+    assert found["dists"] == [meta["name"]], (
+        f"alone, the env should register only {meta['name']}: {found}"
+    )
     paper = found["papers"][0]
     assert paper["distribution"] == meta["name"]
     assert paper["claims"], "a paper must declare at least one claim"
-    assert all(":" in c["run"] for c in paper["claims"]), "claims point at 'module:function' (lazy import)"
+    assert all(":" in c["run"] for c in paper["claims"]), (
+        "claims point at 'module:function' (lazy import)"
+    )
     assert found["heavy"] == [], f"loading the Paper imported {found['heavy']}; keep paper.py light"
 
 
@@ -121,7 +150,9 @@ def test_cheapest_quick_claim_writes_valid_results(package_env, tmp_path):
     paper = inspect(bin_dir)["papers"][0]
     cheapest = min(paper["claims"], key=lambda c: c["budget"])
     script = next(iter(meta["scripts"]))
-    done = run(bin_dir, script, "reproduce", "--quick", "--claim", cheapest["id"], "--out", str(tmp_path))
+    done = run(
+        bin_dir, script, "reproduce", "--quick", "--claim", cheapest["id"], "--out", str(tmp_path)
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     sys.path.insert(0, str(ROOT / "shared" / "src"))
     from papershelf.repro import validate_results
@@ -130,4 +161,19 @@ def test_cheapest_quick_claim_writes_valid_results(package_env, tmp_path):
     validate_results(doc)
     (claim,) = doc["papers"][0]["claims"]
     assert claim["id"] == cheapest["id"] and claim["status"] == "ok"
-    assert claim["wall_time_s"] < 4 * max(cheapest["budget"], 30), "quick run far over its declared budget"
+    assert claim["wall_time_s"] < 4 * max(cheapest["budget"], 30), (
+        "quick run far over its declared budget"
+    )
+
+
+@whole_shelf
+def test_whole_shelf_registers_every_package_once():
+    """In the root env (every member installed), each package registers its own paper."""
+    names = {pyproject(p)["name"] for p in PACKAGES}
+    found = inspect(Path(sys.executable).parent)
+    assert sorted(found["dists"]) == sorted(names)
+    assert len({p["id"] for p in found["papers"]}) == len(names), "paper ids must be unique"
+    listing = run(Path(sys.executable).parent, "papershelf", "list")
+    assert listing.returncode == 0
+    for paper in found["papers"]:
+        assert f"arXiv:{paper['arxiv']}" in listing.stdout

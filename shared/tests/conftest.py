@@ -1,12 +1,18 @@
 import pytest
-
 from papershelf import Claim, Paper, Result
 
 
 def good_claim(ctx):
     ctx.plot_path("dummy").write_bytes(b"")
-    return Result(metric="accuracy", ours=0.9, baseline=0.5, baseline_name="chance", holds=0.9 > 0.5,
-                  details={"per_seed": [0.9, 0.91]}, config={"steps": 3})
+    return Result(
+        metric="accuracy",
+        ours=0.9,
+        baseline=0.5,
+        baseline_name="chance",
+        holds=0.9 > 0.5,
+        details={"per_seed": [0.9, 0.91]},
+        config={"steps": 3},
+    )
 
 
 def failing_claim(ctx):

@@ -3,9 +3,8 @@
 import sys
 
 import torch
-from safetensors.torch import save_file
-
 from papershelf.train import TrainConfig, fit
+from safetensors.torch import save_file
 
 
 def main(out: str) -> None:
@@ -14,8 +13,12 @@ def main(out: str) -> None:
     y = x @ torch.randn(5, 1, generator=g)
     torch.manual_seed(1)
     model = torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
-    state = fit(model, list(zip(x, y, strict=True)), lambda m, b: torch.nn.functional.mse_loss(m(b[0]), b[1]),
-                TrainConfig(max_steps=20, batch_size=16, lr=1e-2, progress=False))
+    state = fit(
+        model,
+        list(zip(x, y, strict=True)),
+        lambda m, b: torch.nn.functional.mse_loss(m(b[0]), b[1]),
+        TrainConfig(max_steps=20, batch_size=16, lr=1e-2, progress=False),
+    )
     if not torch.distributed.is_initialized() or torch.distributed.get_rank() == 0:
         weights = {k: v.detach().clone() for k, v in model.state_dict().items()}
         weights = {k.removeprefix("module."): v for k, v in weights.items()}

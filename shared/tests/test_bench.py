@@ -1,13 +1,17 @@
 import time
 
 import pytest
-
 from papershelf.bench import BenchReport, compare, peak_memory_mb, time_callable
 
 
 def test_ratios_are_against_the_baseline():
-    rows = compare({"fast": lambda: time.sleep(0.002), "slow": lambda: time.sleep(0.01)}, baseline="fast",
-                   params={"n": 1}, warmup=1, repeats=3)
+    rows = compare(
+        {"fast": lambda: time.sleep(0.002), "slow": lambda: time.sleep(0.01)},
+        baseline="fast",
+        params={"n": 1},
+        warmup=1,
+        repeats=3,
+    )
     by_name = {r.name: r for r in rows}
     assert by_name["fast"].ratio == 1.0
     assert 2.5 < by_name["slow"].ratio < 10

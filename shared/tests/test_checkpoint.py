@@ -1,6 +1,5 @@
 import pytest
 import torch
-
 from papershelf import checkpoint
 from papershelf.checkpoint import load_weights, save_weights
 from papershelf.errors import UserError

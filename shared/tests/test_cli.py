@@ -3,7 +3,6 @@ import sys
 import time
 
 import pytest
-
 from papershelf import cli
 from papershelf.errors import UserError
 
@@ -12,16 +11,23 @@ def test_help_answers_in_under_a_second():
     times = []
     for _ in range(3):  # the best of three, so a busy machine does not decide
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "papershelf", "--help"], check=True, capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "papershelf", "--help"],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         times.append(time.perf_counter() - start)
     assert min(times) < 1.0, times
     assert "reproduce" in done.stdout and "bench" in done.stdout
 
 
 def test_importing_papershelf_and_its_cli_imports_no_heavy_library():
-    code = ("import sys, papershelf, papershelf.cli, papershelf.repro, papershelf.registry, papershelf.bench; "
-            "heavy = [m for m in ('torch', 'transformers', 'matplotlib', 'accelerate') if m in sys.modules]; "
-            "print(heavy); sys.exit(bool(heavy))")
+    code = (
+        "import sys, papershelf, papershelf.cli, papershelf.repro, papershelf.registry, papershelf.bench; "
+        "heavy = [m for m in ('torch', 'transformers', 'matplotlib', 'accelerate') if m in sys.modules]; "
+        "print(heavy); sys.exit(bool(heavy))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout
 
@@ -36,7 +42,9 @@ def _app_raising(exc):
     return app
 
 
-@pytest.mark.parametrize("exc", [UserError("rank: must be in 1..8, got 9"), FileNotFoundError("data: no such file")])
+@pytest.mark.parametrize(
+    "exc", [UserError("rank: must be in 1..8, got 9"), FileNotFoundError("data: no such file")]
+)
 def test_user_errors_are_one_line(monkeypatch, capsys, exc):
     monkeypatch.setattr(sys, "argv", ["toy", "go"])
     with pytest.raises(SystemExit) as info:
@@ -53,9 +61,8 @@ def test_bugs_keep_their_traceback(monkeypatch):
 
 
 def test_package_app_has_reproduce_and_bench(toy_paper, monkeypatch, tmp_path):
-    from typer.testing import CliRunner
-
     from papershelf import registry
+    from typer.testing import CliRunner
 
     monkeypatch.setattr(registry, "discover", lambda: {"toy": toy_paper})
     app = cli.make_app("toy", help="toy")

@@ -1,11 +1,12 @@
 import pytest
-
 from papershelf.data import read_records, read_text_classification, synthetic_text_classification
 from papershelf.errors import UserError
 
 
 def test_jsonl_and_csv(tmp_path):
-    (tmp_path / "d.jsonl").write_text('{"text": "a", "label": "pos"}\n\n{"text": "b", "label": "neg"}\n')
+    (tmp_path / "d.jsonl").write_text(
+        '{"text": "a", "label": "pos"}\n\n{"text": "b", "label": "neg"}\n'
+    )
     data = read_text_classification(tmp_path / "d.jsonl")
     assert data.texts == ["a", "b"] and data.label_names == ["neg", "pos"] and data.labels == [1, 0]
     (tmp_path / "d.csv").write_text("text,label\nhello,1\nworld,0\n")
@@ -15,9 +16,21 @@ def test_jsonl_and_csv(tmp_path):
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("bad.jsonl", '{"text": "a", "label": 0}\n{"text": "b", label: 1}\n', r"bad\.jsonl:2: not valid JSON"),
-        ("list.jsonl", '{"text": "a", "label": 0}\n[1, 2]\n', r"list\.jsonl:2: expected a JSON object"),
-        ("missing.jsonl", '{"text": "a", "label": 0}\n\n{"text": "b"}\n', r"missing\.jsonl:3: field 'label'"),
+        (
+            "bad.jsonl",
+            '{"text": "a", "label": 0}\n{"text": "b", label: 1}\n',
+            r"bad\.jsonl:2: not valid JSON",
+        ),
+        (
+            "list.jsonl",
+            '{"text": "a", "label": 0}\n[1, 2]\n',
+            r"list\.jsonl:2: expected a JSON object",
+        ),
+        (
+            "missing.jsonl",
+            '{"text": "a", "label": 0}\n\n{"text": "b"}\n',
+            r"missing\.jsonl:3: field 'label'",
+        ),
         ("empty.jsonl", "\n", "has no records"),
         ("wide.csv", "text,label\na,0\nb,1,extra\n", r"wide\.csv:3: more values"),
         ("data.txt", "a\n", "must end in .jsonl or .csv"),
@@ -47,7 +60,9 @@ def test_synthetic_task_is_seeded_balanced_and_holds_out_words():
     assert not train_words & test_words
 
 
-@pytest.mark.parametrize("kwargs", [{"num_classes": 1}, {"num_classes": 99}, {"n_train": 1}, {"topic_words": 20}])
+@pytest.mark.parametrize(
+    "kwargs", [{"num_classes": 1}, {"num_classes": 99}, {"n_train": 1}, {"topic_words": 20}]
+)
 def test_synthetic_task_bad_values(kwargs):
     with pytest.raises(UserError):
         synthetic_text_classification(**kwargs)
@@ -79,9 +94,8 @@ def _linear_probe_accuracy(model, tokenizer, task):
 
 def test_pretrained_encoder_beats_random_one():
     import torch
-    from transformers import AutoModel
-
     from papershelf.models import load_model
+    from transformers import AutoModel
 
     pretrained, tokenizer = load_model("offline")
     torch.manual_seed(0)

@@ -1,7 +1,6 @@
 import json
 
 import pytest
-
 from papershelf.io import atomic_write, atomic_write_json
 
 
@@ -22,5 +21,11 @@ def test_crash_mid_write_keeps_previous_file(tmp_path):
 def test_json_writes_numpy_and_paths(tmp_path):
     import numpy as np
 
-    atomic_write_json(tmp_path / "a.json", {"x": np.float32(0.5), "p": tmp_path, "arr": np.arange(2)})
-    assert json.loads((tmp_path / "a.json").read_text()) == {"x": 0.5, "p": str(tmp_path), "arr": [0, 1]}
+    atomic_write_json(
+        tmp_path / "a.json", {"x": np.float32(0.5), "p": tmp_path, "arr": np.arange(2)}
+    )
+    assert json.loads((tmp_path / "a.json").read_text()) == {
+        "x": 0.5,
+        "p": str(tmp_path),
+        "arr": [0, 1],
+    }

@@ -1,7 +1,11 @@
 import pytest
-
 from papershelf.errors import UserError
-from papershelf.models import load_model, offline_encoder_path, tiny_decoder_config, tiny_encoder_config
+from papershelf.models import (
+    load_model,
+    offline_encoder_path,
+    tiny_decoder_config,
+    tiny_encoder_config,
+)
 
 
 def test_offline_encoder_loads_and_embeds():
@@ -15,10 +19,20 @@ def test_offline_encoder_loads_and_embeds():
     assert (offline_encoder_path() / "model.safetensors").is_file()
 
 
-@pytest.mark.parametrize(("name", "task"), [("tiny-encoder", "sequence-classification"), ("tiny-llama", "causal-lm"),
-                                            ("tiny-gpt2", "causal-lm")])
+@pytest.mark.parametrize(
+    ("name", "task"),
+    [
+        ("tiny-encoder", "sequence-classification"),
+        ("tiny-llama", "causal-lm"),
+        ("tiny-gpt2", "causal-lm"),
+    ],
+)
 def test_tiny_models_build_from_config(name, task):
-    model, _ = load_model(name, task=task, num_labels=3) if task == "sequence-classification" else load_model(name, task=task)
+    model, _ = (
+        load_model(name, task=task, num_labels=3)
+        if task == "sequence-classification"
+        else load_model(name, task=task)
+    )
     assert sum(p.numel() for p in model.parameters()) < 5_000_000
 
 

@@ -1,7 +1,6 @@
 from importlib.metadata import EntryPoint
 
 import pytest
-
 from papershelf import registry
 from papershelf.errors import UserError
 from papershelf.registry import Claim, Paper
@@ -9,7 +8,9 @@ from papershelf.registry import Claim, Paper
 
 def test_duplicate_claim_ids_are_rejected():
     with pytest.raises(UserError, match="unique"):
-        Paper("p", "t", "1", claims=(Claim("a", "s", "v", run=print), Claim("a", "s", "v", run=print)))
+        Paper(
+            "p", "t", "1", claims=(Claim("a", "s", "v", run=print), Claim("a", "s", "v", run=print))
+        )
 
 
 def test_unknown_claim_names_the_choices(toy_paper):
@@ -26,8 +27,12 @@ def test_resolve_callable_imports_lazily_and_checks_format():
 
 
 def _fake_entry_points(monkeypatch, targets):
-    eps = [EntryPoint(name=n, value=v, group=registry.ENTRY_POINT_GROUP) for n, v in targets.items()]
-    monkeypatch.setattr(registry, "entry_points", lambda group: eps if group == registry.ENTRY_POINT_GROUP else [])
+    eps = [
+        EntryPoint(name=n, value=v, group=registry.ENTRY_POINT_GROUP) for n, v in targets.items()
+    ]
+    monkeypatch.setattr(
+        registry, "entry_points", lambda group: eps if group == registry.ENTRY_POINT_GROUP else []
+    )
 
 
 TOY = Paper("toy", "Toy", "0000.00000", claims=(Claim("c", "s", "v", run=print),))
@@ -42,7 +47,7 @@ def test_discover_finds_registered_papers(monkeypatch):
 
 def test_discover_rejects_entry_points_that_are_not_papers(monkeypatch):
     _fake_entry_points(monkeypatch, {"bad": f"{__name__}:NOT_A_PAPER"})
-    with pytest.raises(UserError, match="not a papershelf.Paper"):
+    with pytest.raises(UserError, match=r"not a papershelf\.Paper"):
         registry.discover()
 
 

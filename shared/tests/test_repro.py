@@ -1,7 +1,6 @@
 import json
 
 import pytest
-
 from papershelf.repro import reproduce, to_markdown, validate_results
 
 
@@ -15,7 +14,9 @@ def test_results_files_follow_the_schema(toy_paper, tmp_path):
     claims = {c["id"]: c for c in on_disk["papers"][0]["claims"]}
     assert claims["good"]["status"] == "ok" and claims["good"]["holds"] is True
     assert claims["good"]["details"] == {"per_seed": [0.9, 0.91]}
-    assert claims["broken"]["status"] == "error" and "ModuleNotFoundError" in claims["broken"]["error"]
+    assert (
+        claims["broken"]["status"] == "error" and "ModuleNotFoundError" in claims["broken"]["error"]
+    )
     assert claims["raises"]["error"] == "RuntimeError: boom"
     assert (tmp_path / "toy" / "raises" / "error.txt").read_text().startswith("Traceback")
     assert (tmp_path / "toy" / "summary.png").stat().st_size > 0

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from papershelf.errors import UserError
 from papershelf.train import TrainConfig, TrainingDiverged, batch_indices, fit, latest_checkpoint
 
@@ -17,7 +16,9 @@ def regression_problem(seed=0):
     x = torch.randn(64, 5, generator=g)
     y = x @ torch.randn(5, 1, generator=g) + 0.1 * torch.randn(64, 1, generator=g)
     torch.manual_seed(seed + 1)
-    model = torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.Dropout(0.1), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+    model = torch.nn.Sequential(
+        torch.nn.Linear(5, 8), torch.nn.Dropout(0.1), torch.nn.Tanh(), torch.nn.Linear(8, 1)
+    )
     return model, list(zip(x, y, strict=True))
 
 
@@ -49,14 +50,23 @@ def test_interrupted_run_resumes_to_the_same_weights(tmp_path):
 
     model_a, _ = regression_problem()
     with pytest.raises(KeyboardInterrupt):
-        fit(model_a, data, mse, TrainConfig(**config, out_dir=tmp_path / "resumed"), on_step_start=crash_at_step_7)
+        fit(
+            model_a,
+            data,
+            mse,
+            TrainConfig(**config, out_dir=tmp_path / "resumed"),
+            on_step_start=crash_at_step_7,
+        )
     assert latest_checkpoint(tmp_path / "resumed").name == "checkpoint-4"
     model_b, _ = regression_problem()  # a fresh process would start from new weights too
     state = fit(model_b, data, mse, TrainConfig(**config, out_dir=tmp_path / "resumed"))
     assert state.resumed_from == 4 and state.step == 12 and len(state.losses) == 12
     for p, q in zip(model.parameters(), model_b.parameters(), strict=True):
         torch.testing.assert_close(p, q, rtol=0, atol=0)
-    assert sorted(p.name for p in (tmp_path / "resumed").glob("checkpoint-*")) == ["checkpoint-12", "checkpoint-8"]
+    assert sorted(p.name for p in (tmp_path / "resumed").glob("checkpoint-*")) == [
+        "checkpoint-12",
+        "checkpoint-8",
+    ]
 
 
 def test_nan_loss_stops_with_a_message(tmp_path):
@@ -71,8 +81,14 @@ def test_nan_loss_stops_with_a_message(tmp_path):
 
 @pytest.mark.parametrize(
     ("kwargs", "field"),
-    [({"max_steps": 0}, "max_steps"), ({"lr": -1.0}, "lr"), ({"batch_size": 0}, "batch_size"),
-     ({"checkpoint_every": 5}, "out_dir"), ({"max_grad_norm": 0.0}, "max_grad_norm"), ({"seed": -2}, "seed")],
+    [
+        ({"max_steps": 0}, "max_steps"),
+        ({"lr": -1.0}, "lr"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"checkpoint_every": 5}, "out_dir"),
+        ({"max_grad_norm": 0.0}, "max_grad_norm"),
+        ({"seed": -2}, "seed"),
+    ],
 )
 def test_bad_config_values_name_the_field(kwargs, field):
     with pytest.raises(UserError, match=f"^{field}:"):
@@ -89,11 +105,28 @@ def test_two_processes_match_one(tmp_path):
     """DDP over gloo with 2 CPU processes gives the single-process weights (atol 1e-5)."""
     script = HERE / "ddp_job.py"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    subprocess.run([sys.executable, str(script), str(tmp_path / "one.safetensors")], check=True, env=env, timeout=300)
     subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
-         str(script), str(tmp_path / "two.safetensors")],
-        check=True, env=env, timeout=300, capture_output=True,
+        [sys.executable, str(script), str(tmp_path / "one.safetensors")],
+        check=True,
+        env=env,
+        timeout=300,
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node",
+            "2",
+            "--master_port",
+            "29517",
+            str(script),
+            str(tmp_path / "two.safetensors"),
+        ],
+        check=True,
+        env=env,
+        timeout=300,
+        capture_output=True,
     )
     from safetensors.torch import load_file
 

@@ -9,4 +9,13 @@ from papershelf.errors import UserError
 from papershelf.registry import Claim, Paper, Result, RunContext, discover, get_paper
 
 __version__ = "0.1.0"
-__all__ = ["Claim", "Paper", "Result", "RunContext", "UserError", "__version__", "discover", "get_paper"]
+__all__ = [
+    "Claim",
+    "Paper",
+    "Result",
+    "RunContext",
+    "UserError",
+    "__version__",
+    "discover",
+    "get_paper",
+]

@@ -40,7 +40,9 @@ def _sync(device: str | None) -> None:
         torch.cuda.synchronize()
 
 
-def time_callable(fn: Callable[[], Any], *, warmup: int = 2, repeats: int = 7, device: str | None = None) -> Timing:
+def time_callable(
+    fn: Callable[[], Any], *, warmup: int = 2, repeats: int = 7, device: str | None = None
+) -> Timing:
     """Call ``fn`` ``warmup`` times untimed, then ``repeats`` times timed (CUDA-synchronised)."""
     for _ in range(warmup):
         fn()
@@ -118,7 +120,10 @@ def compare(
     """Time every case (and optionally its peak memory) and divide by the baseline's."""
     if baseline not in cases:
         raise ValueError(f"baseline: {baseline!r} is not one of the cases {list(cases)}")
-    medians = {n: time_callable(f, warmup=warmup, repeats=repeats, device=device).median for n, f in cases.items()}
+    medians = {
+        n: time_callable(f, warmup=warmup, repeats=repeats, device=device).median
+        for n, f in cases.items()
+    }
     mems = {n: peak_memory_mb(f, device=device) for n, f in cases.items()} if memory else {}
     rows = []
     for name in cases:
@@ -162,17 +167,33 @@ class BenchReport:
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"title": self.title, "baseline": self.baseline, "machine": self.machine, "notes": self.notes,
-                "rows": [asdict(r) for r in self.rows]}
+        return {
+            "title": self.title,
+            "baseline": self.baseline,
+            "machine": self.machine,
+            "notes": self.notes,
+            "rows": [asdict(r) for r in self.rows],
+        }
 
     def to_markdown(self) -> str:
         param_keys = list(dict.fromkeys(k for r in self.rows for k in r.params))
         mem = any(r.peak_mem_mb is not None for r in self.rows)
-        head = ["case", *param_keys, "median ms", "time ratio"] + (["peak MiB", "mem ratio"] if mem else [])
-        lines = [f"**{self.title}** (baseline: {self.baseline or 'first case'}; {self.machine})", "",
-                 "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        head = ["case", *param_keys, "median ms", "time ratio"] + (
+            ["peak MiB", "mem ratio"] if mem else []
+        )
+        lines = [
+            f"**{self.title}** (baseline: {self.baseline or 'first case'}; {self.machine})",
+            "",
+            "| " + " | ".join(head) + " |",
+            "|" + "---|" * len(head),
+        ]
         for r in self.rows:
-            cells = [r.name, *(str(r.params.get(k, "")) for k in param_keys), f"{r.median_s * 1e3:.3g}", f"{r.ratio:.3g}"]
+            cells = [
+                r.name,
+                *(str(r.params.get(k, "")) for k in param_keys),
+                f"{r.median_s * 1e3:.3g}",
+                f"{r.ratio:.3g}",
+            ]
             if mem:
                 cells += [_num(r.peak_mem_mb), _num(r.mem_ratio)]
             lines.append("| " + " | ".join(cells) + " |")

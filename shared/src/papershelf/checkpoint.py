@@ -25,7 +25,10 @@ def config_path(folder: str | Path, name: str = "model") -> Path:
 
 
 def save_weights(
-    folder: str | Path, state_dict: Mapping[str, Any], config: dict[str, Any] | None = None, name: str = "model"
+    folder: str | Path,
+    state_dict: Mapping[str, Any],
+    config: dict[str, Any] | None = None,
+    name: str = "model",
 ) -> Path:
     """Write ``state_dict`` (name -> tensor) and ``config`` atomically into ``folder``.
 
@@ -42,7 +45,10 @@ def save_weights(
 
 
 def load_weights(
-    folder: str | Path, name: str = "model", expected_keys: Iterable[str] | None = None, device: str = "cpu"
+    folder: str | Path,
+    name: str = "model",
+    expected_keys: Iterable[str] | None = None,
+    device: str = "cpu",
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Load ``(state_dict, config)`` from ``folder``; the config is ``None`` if absent.
 
@@ -57,7 +63,9 @@ def load_weights(
     folder = Path(folder)
     path = weights_path(folder, name)
     if not path.is_file():
-        raise UserError(f"checkpoint: no {path.name} in {folder} (expected a folder written by save_weights)")
+        raise UserError(
+            f"checkpoint: no {path.name} in {folder} (expected a folder written by save_weights)"
+        )
     try:
         state = load_file(str(path), device=device)
     except (SafetensorError, OSError) as exc:
@@ -68,7 +76,9 @@ def load_weights(
         try:
             config = json.loads(cpath.read_text())
         except json.JSONDecodeError as exc:
-            raise UserError(f"checkpoint: {cpath} is not valid JSON (line {exc.lineno}: {exc.msg})") from None
+            raise UserError(
+                f"checkpoint: {cpath} is not valid JSON (line {exc.lineno}: {exc.msg})"
+            ) from None
     if expected_keys is not None:
         expected = set(expected_keys)
         missing, unexpected = sorted(expected - state.keys()), sorted(state.keys() - expected)

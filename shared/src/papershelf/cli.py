@@ -26,13 +26,26 @@ import typer
 
 from papershelf.errors import UserError
 
-QuickOpt = Annotated[bool, typer.Option("--quick/--full", help="Laptop-sized runs (~2 min per claim on 2 CPU cores).")]
-OutOpt = Annotated[Path, typer.Option("--out", help="Folder for results.json, results.md and plots.")]
+QuickOpt = Annotated[
+    bool,
+    typer.Option("--quick/--full", help="Laptop-sized runs (~2 min per claim on 2 CPU cores)."),
+]
+OutOpt = Annotated[
+    Path, typer.Option("--out", help="Folder for results.json, results.md and plots.")
+]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for every random choice.")]
 DeviceOpt = Annotated[str, typer.Option("--device", help="torch device, e.g. cpu or cuda.")]
-ClaimOpt = Annotated[list[str] | None, typer.Option("--claim", help="Run only this claim (repeatable).")]
+ClaimOpt = Annotated[
+    list[str] | None, typer.Option("--claim", help="Run only this claim (repeatable).")
+]
 
-USER_ERRORS: tuple[type[BaseException], ...] = (UserError, ValueError, FileNotFoundError, NotADirectoryError, KeyError)
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    UserError,
+    ValueError,
+    FileNotFoundError,
+    NotADirectoryError,
+    KeyError,
+)
 
 
 def console(stderr: bool = False):
@@ -42,7 +55,13 @@ def console(stderr: bool = False):
 
 
 def run_reproduce(
-    paper_ids: list[str] | None, *, quick: bool, out: Path, seed: int, claims: list[str] | None, device: str
+    paper_ids: list[str] | None,
+    *,
+    quick: bool,
+    out: Path,
+    seed: int,
+    claims: list[str] | None,
+    device: str,
 ) -> None:
     """Reproduce the claims of the named (or all installed) papers and print the table."""
     from papershelf.registry import discover, get_paper
@@ -50,14 +69,20 @@ def run_reproduce(
 
     papers = [get_paper(p) for p in paper_ids] if paper_ids else list(discover().values())
     if not papers:
-        raise UserError("no paper package is installed; install one with `uv sync --package <name>`")
+        raise UserError(
+            "no paper package is installed; install one with `uv sync --package <name>`"
+        )
     con = console()
-    doc = reproduce(papers, out=out, quick=quick, seed=seed, claims=claims, device=device, console=con)
+    doc = reproduce(
+        papers, out=out, quick=quick, seed=seed, claims=claims, device=device, console=con
+    )
     print_table(doc, con)
     con.print(f"results: {out / 'results.json'}, {out / 'results.md'}")
     errors = [c["id"] for p in doc["papers"] for c in p["claims"] if c["status"] == "error"]
     if errors:
-        raise UserError(f"{len(errors)} claim(s) failed to run: {', '.join(errors)} (see error.txt in their folders)")
+        raise UserError(
+            f"{len(errors)} claim(s) failed to run: {', '.join(errors)} (see error.txt in their folders)"
+        )
 
 
 def run_bench(paper_ids: list[str] | None, *, quick: bool, out: Path | None) -> None:
@@ -96,7 +121,9 @@ def add_paper_commands(app: typer.Typer, paper_id: str) -> None:
     @app.command("bench")
     def bench_cmd(
         quick: QuickOpt = True,
-        out: Annotated[Path | None, typer.Option("--out", help="Also write bench.json and bench.md here.")] = None,
+        out: Annotated[
+            Path | None, typer.Option("--out", help="Also write bench.json and bench.md here.")
+        ] = None,
     ) -> None:
         """Time the method against its baseline in the same run and print the ratios."""
         run_bench([paper_id], quick=quick, out=out)
@@ -104,8 +131,13 @@ def add_paper_commands(app: typer.Typer, paper_id: str) -> None:
 
 def make_app(paper_id: str, help: str) -> typer.Typer:
     """A typer app for a paper package, with ``reproduce`` and ``bench`` already added."""
-    app = typer.Typer(help=help, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                      rich_markup_mode=None)
+    app = typer.Typer(
+        help=help,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
     add_paper_commands(app, paper_id)
     return app
 
@@ -123,7 +155,10 @@ def run_app(app: typer.Typer) -> None:
         print("error: aborted", file=sys.stderr)
         sys.exit(130)
     except KeyboardInterrupt:
-        print("error: interrupted; rerun the same command to resume from the last checkpoint", file=sys.stderr)
+        print(
+            "error: interrupted; rerun the same command to resume from the last checkpoint",
+            file=sys.stderr,
+        )
         sys.exit(130)
     except Exception as exc:
         import click
@@ -163,7 +198,9 @@ def list_cmd() -> None:
 
 @app.command("reproduce")
 def reproduce_cmd(
-    papers: Annotated[list[str] | None, typer.Argument(help="Paper ids (default: every installed paper).")] = None,
+    papers: Annotated[
+        list[str] | None, typer.Argument(help="Paper ids (default: every installed paper).")
+    ] = None,
     quick: QuickOpt = True,
     out: OutOpt = Path("results"),
     seed: SeedOpt = 0,
@@ -176,9 +213,13 @@ def reproduce_cmd(
 
 @app.command("bench")
 def bench_cmd(
-    papers: Annotated[list[str] | None, typer.Argument(help="Paper ids (default: every installed paper).")] = None,
+    papers: Annotated[
+        list[str] | None, typer.Argument(help="Paper ids (default: every installed paper).")
+    ] = None,
     quick: QuickOpt = True,
-    out: Annotated[Path | None, typer.Option("--out", help="Also write bench.json and bench.md here.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Also write bench.json and bench.md here.")
+    ] = None,
 ) -> None:
     """Benchmark the installed papers' methods against their baselines."""
     run_bench(papers, quick=quick, out=out)

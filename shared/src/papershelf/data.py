@@ -36,14 +36,18 @@ def read_records(path: str | Path, required: Sequence[str] = ()) -> list[dict[st
     if not path.is_file():
         raise UserError(f"data: file {str(path)!r} does not exist")
     if path.suffix not in SUFFIXES:
-        raise UserError(f"data: {path.name} must end in {' or '.join(SUFFIXES)}, got {path.suffix or 'no suffix'!r}")
+        raise UserError(
+            f"data: {path.name} must end in {' or '.join(SUFFIXES)}, got {path.suffix or 'no suffix'!r}"
+        )
     records = _read_jsonl(path) if path.suffix == ".jsonl" else _read_csv(path)
     if not records:
         raise UserError(f"data: {path.name} has no records")
     for line_no, record in records:
         for name in required:
             if name not in record or record[name] in ("", None):
-                raise UserError(f"{path.name}:{line_no}: field {name!r} is missing or empty (fields: {sorted(record)})")
+                raise UserError(
+                    f"{path.name}:{line_no}: field {name!r} is missing or empty (fields: {sorted(record)})"
+                )
     return [r for _, r in records]
 
 
@@ -56,9 +60,13 @@ def _read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise UserError(f"{path.name}:{line_no}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+                raise UserError(
+                    f"{path.name}:{line_no}: not valid JSON ({exc.msg} at column {exc.colno})"
+                ) from None
             if not isinstance(record, dict):
-                raise UserError(f"{path.name}:{line_no}: expected a JSON object, got {type(record).__name__}")
+                raise UserError(
+                    f"{path.name}:{line_no}: expected a JSON object, got {type(record).__name__}"
+                )
             records.append((line_no, record))
     return records
 
@@ -71,7 +79,9 @@ def _read_csv(path: Path) -> list[tuple[int, dict[str, Any]]]:
         records = []
         for row in reader:
             if None in row:
-                raise UserError(f"{path.name}:{reader.line_num}: more values than the {len(reader.fieldnames)} columns")
+                raise UserError(
+                    f"{path.name}:{reader.line_num}: more values than the {len(reader.fieldnames)} columns"
+                )
             records.append((reader.line_num, dict(row)))
     return records
 
@@ -106,53 +116,348 @@ class TextClassificationTask:
 
 
 def read_text_classification(
-    path: str | Path, text_field: str = "text", label_field: str = "label", label_names: Sequence[str] | None = None
+    path: str | Path,
+    text_field: str = "text",
+    label_field: str = "label",
+    label_names: Sequence[str] | None = None,
 ) -> TextClassificationData:
     """Read texts and labels; labels may be class names or integers (as numbers or strings)."""
     records = read_records(path, required=(text_field, label_field))
     raw = [str(r[label_field]).strip() for r in records]
     if label_names is None:
-        label_names = sorted(set(raw), key=lambda s: (not s.isdigit(), int(s) if s.isdigit() else 0, s))
+        label_names = sorted(
+            set(raw), key=lambda s: (not s.isdigit(), int(s) if s.isdigit() else 0, s)
+        )
     index = {name: i for i, name in enumerate(label_names)}
     for line_no, value in enumerate(raw, start=1):
         if value not in index:
-            raise UserError(f"{Path(path).name}: record {line_no}: label {value!r} is not one of {list(label_names)}")
-    return TextClassificationData([str(r[text_field]) for r in records], [index[v] for v in raw], list(label_names))
+            raise UserError(
+                f"{Path(path).name}: record {line_no}: label {value!r} is not one of {list(label_names)}"
+            )
+    return TextClassificationData(
+        [str(r[text_field]) for r in records], [index[v] for v in raw], list(label_names)
+    )
 
 
 CATEGORIES: dict[str, tuple[str, ...]] = {
-    "animals": ("dog", "cat", "horse", "cow", "sheep", "goat", "pig", "lion", "tiger", "bear", "wolf", "fox",
-                "deer", "rabbit", "mouse", "rat", "elephant", "monkey", "zebra", "giraffe", "camel", "whale",
-                "shark", "eagle", "owl", "snake", "frog", "duck", "goose", "chicken", "turkey", "donkey"),
-    "food": ("bread", "cheese", "butter", "rice", "pasta", "soup", "salad", "apple", "banana", "orange", "lemon",
-             "grape", "potato", "tomato", "onion", "garlic", "carrot", "beef", "pork", "chicken", "fish", "egg",
-             "cake", "pie", "cookie", "chocolate", "sugar", "honey", "pizza", "sandwich", "milk", "coffee"),
-    "vehicles": ("car", "truck", "bus", "train", "bicycle", "motorcycle", "boat", "ship", "plane", "airplane",
-                 "helicopter", "taxi", "van", "tractor", "tram", "subway", "rocket", "yacht", "canoe", "jeep",
-                 "scooter", "wagon", "cart", "ferry", "submarine", "sled", "limousine", "ambulance", "trailer"),
-    "body": ("head", "hand", "arm", "leg", "foot", "knee", "elbow", "finger", "toe", "eye", "ear", "nose",
-             "mouth", "lip", "tooth", "tongue", "neck", "shoulder", "chest", "heart", "lung", "liver", "stomach",
-             "brain", "skin", "bone", "muscle", "hip", "wrist", "ankle", "thumb", "spine"),
-    "jobs": ("doctor", "nurse", "teacher", "lawyer", "engineer", "farmer", "pilot", "soldier", "chef", "baker",
-             "judge", "priest", "artist", "painter", "singer", "actor", "writer", "poet", "banker", "clerk",
-             "driver", "sailor", "miner", "dentist", "surgeon", "scientist", "professor", "journalist",
-             "architect", "plumber", "carpenter", "police"),
-    "sports": ("football", "soccer", "tennis", "golf", "baseball", "basketball", "hockey", "rugby", "cricket",
-               "boxing", "wrestling", "swimming", "cycling", "skiing", "surfing", "volleyball", "marathon",
-               "chess", "racing", "rowing", "fencing", "archery", "karate", "judo", "sprint", "skating",
-               "climbing", "sailing", "diving", "polo"),
-    "weather": ("rain", "snow", "wind", "storm", "cloud", "fog", "sun", "thunder", "lightning", "hail", "frost",
-                "ice", "heat", "drought", "flood", "hurricane", "tornado", "breeze", "mist", "rainbow", "weather",
-                "climate", "temperature", "humidity", "monsoon", "blizzard", "drizzle", "shower", "sunshine"),
-    "music": ("piano", "guitar", "violin", "drum", "flute", "trumpet", "cello", "harp", "organ", "saxophone",
-              "clarinet", "bass", "banjo", "melody", "song", "rhythm", "chord", "concert", "orchestra", "band",
-              "choir", "opera", "symphony", "jazz", "rock", "album", "lyrics", "tune", "singer", "piano"),
+    "animals": (
+        "dog",
+        "cat",
+        "horse",
+        "cow",
+        "sheep",
+        "goat",
+        "pig",
+        "lion",
+        "tiger",
+        "bear",
+        "wolf",
+        "fox",
+        "deer",
+        "rabbit",
+        "mouse",
+        "rat",
+        "elephant",
+        "monkey",
+        "zebra",
+        "giraffe",
+        "camel",
+        "whale",
+        "shark",
+        "eagle",
+        "owl",
+        "snake",
+        "frog",
+        "duck",
+        "goose",
+        "chicken",
+        "turkey",
+        "donkey",
+    ),
+    "food": (
+        "bread",
+        "cheese",
+        "butter",
+        "rice",
+        "pasta",
+        "soup",
+        "salad",
+        "apple",
+        "banana",
+        "orange",
+        "lemon",
+        "grape",
+        "potato",
+        "tomato",
+        "onion",
+        "garlic",
+        "carrot",
+        "beef",
+        "pork",
+        "chicken",
+        "fish",
+        "egg",
+        "cake",
+        "pie",
+        "cookie",
+        "chocolate",
+        "sugar",
+        "honey",
+        "pizza",
+        "sandwich",
+        "milk",
+        "coffee",
+    ),
+    "vehicles": (
+        "car",
+        "truck",
+        "bus",
+        "train",
+        "bicycle",
+        "motorcycle",
+        "boat",
+        "ship",
+        "plane",
+        "airplane",
+        "helicopter",
+        "taxi",
+        "van",
+        "tractor",
+        "tram",
+        "subway",
+        "rocket",
+        "yacht",
+        "canoe",
+        "jeep",
+        "scooter",
+        "wagon",
+        "cart",
+        "ferry",
+        "submarine",
+        "sled",
+        "limousine",
+        "ambulance",
+        "trailer",
+    ),
+    "body": (
+        "head",
+        "hand",
+        "arm",
+        "leg",
+        "foot",
+        "knee",
+        "elbow",
+        "finger",
+        "toe",
+        "eye",
+        "ear",
+        "nose",
+        "mouth",
+        "lip",
+        "tooth",
+        "tongue",
+        "neck",
+        "shoulder",
+        "chest",
+        "heart",
+        "lung",
+        "liver",
+        "stomach",
+        "brain",
+        "skin",
+        "bone",
+        "muscle",
+        "hip",
+        "wrist",
+        "ankle",
+        "thumb",
+        "spine",
+    ),
+    "jobs": (
+        "doctor",
+        "nurse",
+        "teacher",
+        "lawyer",
+        "engineer",
+        "farmer",
+        "pilot",
+        "soldier",
+        "chef",
+        "baker",
+        "judge",
+        "priest",
+        "artist",
+        "painter",
+        "singer",
+        "actor",
+        "writer",
+        "poet",
+        "banker",
+        "clerk",
+        "driver",
+        "sailor",
+        "miner",
+        "dentist",
+        "surgeon",
+        "scientist",
+        "professor",
+        "journalist",
+        "architect",
+        "plumber",
+        "carpenter",
+        "police",
+    ),
+    "sports": (
+        "football",
+        "soccer",
+        "tennis",
+        "golf",
+        "baseball",
+        "basketball",
+        "hockey",
+        "rugby",
+        "cricket",
+        "boxing",
+        "wrestling",
+        "swimming",
+        "cycling",
+        "skiing",
+        "surfing",
+        "volleyball",
+        "marathon",
+        "chess",
+        "racing",
+        "rowing",
+        "fencing",
+        "archery",
+        "karate",
+        "judo",
+        "sprint",
+        "skating",
+        "climbing",
+        "sailing",
+        "diving",
+        "polo",
+    ),
+    "weather": (
+        "rain",
+        "snow",
+        "wind",
+        "storm",
+        "cloud",
+        "fog",
+        "sun",
+        "thunder",
+        "lightning",
+        "hail",
+        "frost",
+        "ice",
+        "heat",
+        "drought",
+        "flood",
+        "hurricane",
+        "tornado",
+        "breeze",
+        "mist",
+        "rainbow",
+        "weather",
+        "climate",
+        "temperature",
+        "humidity",
+        "monsoon",
+        "blizzard",
+        "drizzle",
+        "shower",
+        "sunshine",
+    ),
+    "music": (
+        "piano",
+        "guitar",
+        "violin",
+        "drum",
+        "flute",
+        "trumpet",
+        "cello",
+        "harp",
+        "organ",
+        "saxophone",
+        "clarinet",
+        "bass",
+        "banjo",
+        "melody",
+        "song",
+        "rhythm",
+        "chord",
+        "concert",
+        "orchestra",
+        "band",
+        "choir",
+        "opera",
+        "symphony",
+        "jazz",
+        "rock",
+        "album",
+        "lyrics",
+        "tune",
+        "singer",
+        "piano",
+    ),
 }
 FILLER: tuple[str, ...] = (
-    "the", "a", "of", "and", "to", "in", "is", "it", "that", "was", "for", "on", "with", "as", "this", "by",
-    "at", "from", "or", "some", "very", "then", "there", "about", "after", "before", "over", "under", "again",
-    "also", "just", "more", "most", "other", "such", "only", "same", "than", "too", "both", "each", "few",
-    "many", "much", "while", "where", "when", "what", "which", "here", "now", "still", "yet", "often",
+    "the",
+    "a",
+    "of",
+    "and",
+    "to",
+    "in",
+    "is",
+    "it",
+    "that",
+    "was",
+    "for",
+    "on",
+    "with",
+    "as",
+    "this",
+    "by",
+    "at",
+    "from",
+    "or",
+    "some",
+    "very",
+    "then",
+    "there",
+    "about",
+    "after",
+    "before",
+    "over",
+    "under",
+    "again",
+    "also",
+    "just",
+    "more",
+    "most",
+    "other",
+    "such",
+    "only",
+    "same",
+    "than",
+    "too",
+    "both",
+    "each",
+    "few",
+    "many",
+    "much",
+    "while",
+    "where",
+    "when",
+    "what",
+    "which",
+    "here",
+    "now",
+    "still",
+    "yet",
+    "often",
 )
 
 
@@ -186,7 +491,9 @@ def synthetic_text_classification(
     if not 2 <= num_classes <= len(CATEGORIES):
         raise UserError(f"num_classes: must be between 2 and {len(CATEGORIES)}, got {num_classes}")
     if min(n_train, n_test) < num_classes:
-        raise UserError(f"n_train/n_test: need at least one text per class ({num_classes}), got {n_train}/{n_test}")
+        raise UserError(
+            f"n_train/n_test: need at least one text per class ({num_classes}), got {n_train}/{n_test}"
+        )
     if topic_words < 1 or distractor_words < 0 or topic_words + distractor_words > words_per_text:
         raise UserError(
             f"words_per_text: must hold topic_words ({topic_words}) + distractor_words ({distractor_words}), "

@@ -93,7 +93,9 @@ def _auto_class(task: str):
     return classes[task]
 
 
-def load_model(name_or_path: str | Path, task: str = "base", num_labels: int | None = None, **kwargs: Any):
+def load_model(
+    name_or_path: str | Path, task: str = "base", num_labels: int | None = None, **kwargs: Any
+):
     """Load ``(model, tokenizer)`` from a hub name, a local folder or an alias.
 
     Args:
@@ -114,7 +116,11 @@ def load_model(name_or_path: str | Path, task: str = "base", num_labels: int | N
         kwargs["num_labels"] = num_labels
     name = str(name_or_path)
     if name in TINY_MODELS:
-        config = tiny_encoder_config() if name == "tiny-encoder" else tiny_decoder_config(name.removeprefix("tiny-"))
+        config = (
+            tiny_encoder_config()
+            if name == "tiny-encoder"
+            else tiny_decoder_config(name.removeprefix("tiny-"))
+        )
         for key, value in kwargs.items():
             setattr(config, key, value)
         tokenizer = AutoTokenizer.from_pretrained(offline_encoder_path())

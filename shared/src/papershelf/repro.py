@@ -42,7 +42,15 @@ CLAIM_FIELDS = {
     "wall_time_s": (float, int),
     "error": (str, type(None)),
 }
-TRACKED_PACKAGES = ("papershelf", "torch", "transformers", "peft", "numpy", "pot", "torch-geometric")
+TRACKED_PACKAGES = (
+    "papershelf",
+    "torch",
+    "transformers",
+    "peft",
+    "numpy",
+    "pot",
+    "torch-geometric",
+)
 
 
 def package_version(name: str) -> str | None:
@@ -133,7 +141,9 @@ def reproduce(
         for claim_id in claims:
             if not any(claim_id in {c.id for c in p.claims} for p in papers):
                 known = ", ".join(c.id for p in papers for c in p.claims)
-                raise ValueError(f"claim: {claim_id!r} is not a claim of these papers; choose from {known}")
+                raise ValueError(
+                    f"claim: {claim_id!r} is not a claim of these papers; choose from {known}"
+                )
     doc: dict[str, Any] = {
         "schema": SCHEMA,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -205,7 +215,11 @@ def to_markdown(doc: dict[str, Any]) -> str:
                 f"| {paper['id']} | {c['id']} | {c['metric'] or '-'} | {fmt(c['ours'])} | {base} "
                 f"| {c['paper_value']} | {holds_text(c)} |"
             )
-    lines += ["", f"Wall time {doc['wall_time_s']:.1f} s. Versions: {doc['environment']['packages']}.", ""]
+    lines += [
+        "",
+        f"Wall time {doc['wall_time_s']:.1f} s. Versions: {doc['environment']['packages']}.",
+        "",
+    ]
     for paper in doc["papers"]:
         for c in paper["claims"]:
             if c["note"] or c["error"]:
@@ -226,7 +240,13 @@ def print_table(doc: dict[str, Any], console: Any) -> None:
             h = holds_text(c)
             base = fmt(c["baseline"]) + (f" ({c['baseline_name']})" if c["baseline_name"] else "")
             table.add_row(
-                paper["id"], c["id"], c["metric"] or "-", fmt(c["ours"]), base, c["paper_value"], f"[{colours[h]}]{h}[/]"
+                paper["id"],
+                c["id"],
+                c["metric"] or "-",
+                fmt(c["ours"]),
+                base,
+                c["paper_value"],
+                f"[{colours[h]}]{h}[/]",
             )
     console.print(table)
 
@@ -262,7 +282,13 @@ def validate_results(doc: dict[str, Any]) -> None:
     """Raise ``ValueError`` naming the first field of ``doc`` that breaks the schema."""
     if doc.get("schema") != SCHEMA:
         raise ValueError(f"schema: expected {SCHEMA!r}, got {doc.get('schema')!r}")
-    for key, kind in {"quick": bool, "seed": int, "environment": dict, "papers": list, "wall_time_s": (int, float)}.items():
+    for key, kind in {
+        "quick": bool,
+        "seed": int,
+        "environment": dict,
+        "papers": list,
+        "wall_time_s": (int, float),
+    }.items():
         if not isinstance(doc.get(key), kind):
             raise ValueError(f"{key}: expected {kind}, got {type(doc.get(key)).__name__}")
     if "packages" not in doc["environment"]:
@@ -276,8 +302,12 @@ def validate_results(doc: dict[str, Any]) -> None:
                 if key not in c:
                     raise ValueError(f"{paper['id']}.{c.get('id')}.{key}: missing")
                 if not isinstance(c[key], kind):
-                    raise ValueError(f"{paper['id']}.{c['id']}.{key}: expected {kind}, got {type(c[key]).__name__}")
+                    raise ValueError(
+                        f"{paper['id']}.{c['id']}.{key}: expected {kind}, got {type(c[key]).__name__}"
+                    )
             if c["status"] not in ("ok", "error"):
                 raise ValueError(f"{paper['id']}.{c['id']}.status: must be 'ok' or 'error'")
             if c["status"] == "ok" and c["holds"] is None:
-                raise ValueError(f"{paper['id']}.{c['id']}.holds: an ok claim must say whether it held")
+                raise ValueError(
+                    f"{paper['id']}.{c['id']}.holds: an ok claim must say whether it held"
+                )

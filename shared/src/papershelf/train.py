@@ -131,14 +131,20 @@ def fit(
     accelerator = accelerator or Accelerator(split_batches=True, cpu=not torch.cuda.is_available())
     world, rank = accelerator.num_processes, accelerator.process_index
     if config.batch_size % world:
-        raise UserError(f"batch_size: {config.batch_size} must be divisible by the {world} processes")
+        raise UserError(
+            f"batch_size: {config.batch_size} must be divisible by the {world} processes"
+        )
     if len(dataset) < config.batch_size:
-        raise UserError(f"batch_size: {config.batch_size} is larger than the dataset ({len(dataset)} examples)")
+        raise UserError(
+            f"batch_size: {config.batch_size} is larger than the dataset ({len(dataset)} examples)"
+        )
     collate_fn = collate_fn or default_collate
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise UserError("model: has no trainable parameters")
-    optimizer = optimizer or torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = optimizer or torch.optim.AdamW(
+        params, lr=config.lr, weight_decay=config.weight_decay
+    )
 
     state = TrainState()
     out = Path(config.out_dir) if config.out_dir is not None else None
@@ -199,11 +205,15 @@ def latest_checkpoint(out_dir: str | Path) -> Path | None:
         return None
     folder = Path(out_dir) / pointer.read_text().strip()
     if not (folder / "trainer_state.json").is_file():
-        raise UserError(f"checkpoint: {pointer} names {folder.name}, which is incomplete; delete {pointer} to restart")
+        raise UserError(
+            f"checkpoint: {pointer} names {folder.name}, which is incomplete; delete {pointer} to restart"
+        )
     return folder
 
 
-def save_checkpoint(out_dir: Path, model: Any, optimizer: Any, state: TrainState, config: TrainConfig) -> Path:
+def save_checkpoint(
+    out_dir: Path, model: Any, optimizer: Any, state: TrainState, config: TrainConfig
+) -> Path:
     """Write model, optimizer, RNG and trainer state to ``out_dir/checkpoint-<step>``."""
     import torch
 
@@ -213,18 +223,28 @@ def save_checkpoint(out_dir: Path, model: Any, optimizer: Any, state: TrainState
     tmp = out_dir / f".tmp-checkpoint-{state.step}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     trainable = {n for n, p in model.named_parameters() if p.requires_grad}
-    save_weights(tmp, {k: v for k, v in model.state_dict().items() if k in trainable or not trainable}, name="model")
+    save_weights(
+        tmp,
+        {k: v for k, v in model.state_dict().items() if k in trainable or not trainable},
+        name="model",
+    )
     opt_tensors, opt_meta = _flatten_optimizer(optimizer.state_dict())
     opt_tensors["rng.torch"] = torch.get_rng_state()
     save_weights(tmp, opt_tensors, opt_meta, name="optimizer")
     atomic_write_json(
         tmp / "trainer_state.json",
-        {"step": state.step, "losses": state.losses, "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()}},
+        {
+            "step": state.step,
+            "losses": state.losses,
+            "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
+        },
     )
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
     atomic_write_text(out_dir / "latest", final.name + "\n")
-    old = sorted(out_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))[:-KEEP_CHECKPOINTS]
+    old = sorted(out_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))[
+        :-KEEP_CHECKPOINTS
+    ]
     for folder in old:
         shutil.rmtree(folder, ignore_errors=True)
     return final
@@ -238,7 +258,9 @@ def _load_checkpoint(folder: Path, model: Any, optimizer: Any) -> TrainState:
     weights, _ = load_weights(folder, name="model")
     missing_trainable = {n for n, p in model.named_parameters() if p.requires_grad} - weights.keys()
     if missing_trainable:
-        raise UserError(f"checkpoint: {folder} lacks trainable parameters {sorted(missing_trainable)[:3]}; wrong out_dir?")
+        raise UserError(
+            f"checkpoint: {folder} lacks trainable parameters {sorted(missing_trainable)[:3]}; wrong out_dir?"
+        )
     model.load_state_dict(weights, strict=False)
     opt_tensors, opt_meta = load_weights(folder, name="optimizer")
     torch.set_rng_state(opt_tensors.pop("rng.torch"))
