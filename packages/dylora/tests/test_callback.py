@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import torch
-from conftest import make_tiny_bert
 from dylora import DyLoRACallback, DyLoRAConfig, draw_rank, get_dylora_model
+from dylora.testing import make_tiny_bert
 
 
 def test_trainer_samples_once_per_optimizer_step(tmp_path):

@@ -6,8 +6,8 @@ import json
 
 import pytest
 import torch
-from conftest import make_tiny_bert, randomize_adapters
 from dylora import DyLoRAConfig, get_dylora_model
+from dylora.testing import make_tiny_bert, randomize_adapters
 
 peft = pytest.importorskip("peft")
 

@@ -7,14 +7,25 @@ import warnings
 
 import pytest
 import torch
-from conftest import make_tiny_bert, randomize_adapters
 from dylora import DyLoRAConfig, DyLoRAModel, evaluate_ranks, get_dylora_model
 from dylora.naive import lora_forward
+from dylora.testing import make_tiny_bert, randomize_adapters
 from papershelf import UserError
 from papershelf.adapters import adapter_layers
 from torch import nn
 
 QV = ["query", "value"]
+
+
+class NaiveLoRA(nn.Module):
+    """A hand-written LoRA layer over cloned tensors (the oracle)."""
+
+    def __init__(self, w, bias, a, up, scale):
+        super().__init__()
+        self.w, self.bias, self.a, self.up, self.scale = w, bias, a, up, scale
+
+    def forward(self, x):
+        return lora_forward(x, self.w, self.bias, self.a, self.up, self.scale)
 
 
 def wrap(seed=0, **kw):
@@ -61,10 +72,10 @@ def test_default_targets_are_query_value_and_all_linear():
 
 def test_bad_targets():
     with pytest.raises(
-        UserError, match="matched no nn.Linear module; nn.Linear modules found: bert"
+        UserError, match=r"matched no nn.Linear module; nn.Linear modules found: bert"
     ):
         get_dylora_model(make_tiny_bert(), DyLoRAConfig(target_modules=["nothing"]))
-    with pytest.raises(UserError, match="is a BertSelfAttention, not nn.Linear"):
+    with pytest.raises(UserError, match=r"is a BertSelfAttention, not nn.Linear"):
         get_dylora_model(make_tiny_bert(), DyLoRAConfig(target_modules=["self"]))
 
 
@@ -75,7 +86,9 @@ def test_gpt2_conv1d_target_is_refused():
     gpt2 = GPT2LMHeadModel(
         tiny_decoder_config("gpt2", vocab_size=50, n_embd=16, n_layer=1, n_head=2)
     )
-    with pytest.raises(UserError, match="'transformer.h.0.attn.c_attn' is a Conv1D, not nn.Linear"):
+    with pytest.raises(
+        UserError, match=r"'transformer.h.0.attn.c_attn' is a Conv1D, not nn.Linear"
+    ):
         get_dylora_model(gpt2, DyLoRAConfig())
 
 
@@ -128,12 +141,9 @@ def test_model_at_rank_b_matches_explicit_lora_layers(input_ids):
                 layer.lora_B.weight[:, :b].detach().clone(),
             )
 
-            class Ref(nn.Module):
-                def forward(self, x, w=w, bias=bias, a=a, up=up, s=4.0 * 4 / 4 / b * 4):
-                    return lora_forward(x, w, bias, a, up, 16.0 / b)
-
+            ref = NaiveLoRA(w, bias, a, up, 16.0 / b)
             parent, _, child = name.rpartition(".")
-            setattr(ref_model.get_submodule(parent), child, Ref())
+            setattr(ref_model.get_submodule(parent), child, ref)
         ref_model.classifier.load_state_dict(model.model.classifier.state_dict())
         torch.testing.assert_close(ours, logits(ref_model, input_ids), atol=1e-5, rtol=1e-5)
 
@@ -263,7 +273,7 @@ def test_load_refuses_wrong_base_and_bad_dirs(tmp_path):
     with pytest.raises(UserError, match="is not a folder"):
         DyLoRAModel.from_pretrained(make_tiny_bert(), tmp_path / "none")
     (tmp_path / "a" / "adapter_model.safetensors").unlink()
-    with pytest.raises(UserError, match="has no adapter_model.safetensors"):
+    with pytest.raises(UserError, match=r"has no adapter_model.safetensors"):
         DyLoRAModel.from_pretrained(make_tiny_bert(), tmp_path / "a")
     model.export_peft_lora(tmp_path / "p", rank=2)
     with pytest.raises(UserError, match="holds adapter_type 'LORA', not 'dylora'"):
@@ -306,7 +316,7 @@ def test_strict_freeze_keeps_inactive_rows_bit_identical(input_ids):
         return model, before, b
 
     for mode, active in (("frozen", [1]), ("all", [0, 1])):
-        model, before, b = run(True, mode)
+        model, before, _ = run(True, mode)
         inactive = [r for r in range(4) if r not in active]
         for name, layer in model.dylora_layers.items():
             a0, b0 = before[name]
@@ -314,7 +324,7 @@ def test_strict_freeze_keeps_inactive_rows_bit_identical(input_ids):
             assert torch.equal(layer.lora_B.weight[:, inactive], b0[:, inactive])
             assert not torch.equal(layer.lora_A.weight[active], a0[active])
     # negative control: without strict_freeze AdamW moves the "frozen" rows (the pitfall)
-    model, before, b = run(False, "frozen")
+    model, before, _ = run(False, "frozen")
     layer = next(iter(model.dylora_layers.values()))
     a0, _ = before[next(iter(model.dylora_layers))]
     assert not torch.equal(layer.lora_A.weight[[0, 2, 3]], a0[[0, 2, 3]])
