@@ -1,0 +1,38 @@
+"""The paper record (light: no torch import; claims are "module:function" strings)."""
+
+from __future__ import annotations
+
+from papershelf.registry import Claim, Paper
+
+PAPER = Paper(
+    id="resonance-rope",
+    title="Resonance RoPE: Improving Context Length Generalization of Large Language Models",
+    arxiv="2403.00071",
+    claims=(
+        Claim(
+            id="feature-gap",
+            statement="Rounding wavelengths to integers makes the feature gap (eq. 8) exactly 0 on every "
+            "pre-critical pair (Theorem 1), for RoPE and for YaRN, while unrounded RoPE/YaRN have a positive gap.",
+            paper_value="h_i = 0 for all pre-critical i under Resonance (Theorem 1); > 0 under RoPE",
+            run="resonance_rope.claims:feature_gap_claim",
+            quick_budget_s=5.0,
+        ),
+        Claim(
+            id="posgen-cot",
+            statement="On PosGen CoT (train 64, test 256), Resonance RoPE >= RoPE and Resonance-YaRN >= YaRN "
+            "in OOD accuracy.",
+            paper_value="Table 1 CoT OOD %: RoPE 69.56 -> Resonance 75.25; YaRN 98.71 -> Resonance-YaRN 99.58",
+            run="resonance_rope.claims:posgen_cot_claim",
+            quick_budget_s=120.0,
+        ),
+        Claim(
+            id="posgen-semi-recursive",
+            statement="On PosGen semi-recursive (train 64, test 256), Resonance RoPE >= RoPE and "
+            "Resonance-YaRN >= YaRN in OOD accuracy.",
+            paper_value="Table 1 Semi-Rec. OOD %: RoPE 17.96 -> Resonance 29.78; YaRN 33.70 -> Resonance-YaRN 48.46",
+            run="resonance_rope.claims:posgen_semi_recursive_claim",
+            quick_budget_s=120.0,
+        ),
+    ),
+    bench="resonance_rope.bench:run",
+)

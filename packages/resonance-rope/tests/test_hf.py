@@ -1,0 +1,120 @@
+"""Hugging Face integration: registry, a tiny Llama with resonance_yarn, exact rotary, round trip."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from transformers import LlamaConfig, LlamaForCausalLM
+from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
+
+from resonance_rope import RopeConfig, RotaryEmbedding, compute_inv_freq, register_hf_rope_types, use_exact_rotary
+from resonance_rope.hf import REGISTERED_TYPES, load_pretrained, patch_rope
+
+RES_YARN = {"rope_type": "resonance_yarn", "factor": 4.0, "original_max_position_embeddings": 64, "rope_theta": 1e4}
+
+
+def tiny_llama(rope_parameters: dict, max_len: int = 256) -> LlamaForCausalLM:
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=32, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=2,
+        num_key_value_heads=2, head_dim=32, max_position_embeddings=max_len, rope_parameters=dict(rope_parameters),
+    )
+    return LlamaForCausalLM(config).eval()
+
+
+def test_register_adds_types_and_is_idempotent():
+    names = register_hf_rope_types()
+    assert {"resonance", "resonance_yarn", "ntk", "dynamic_yarn"} <= set(names)
+    first = {n: ROPE_INIT_FUNCTIONS[n] for n in REGISTERED_TYPES}
+    register_hf_rope_types()
+    assert all(ROPE_INIT_FUNCTIONS[n] is f for n, f in first.items())
+    assert all("dynamic" in n for n in REGISTERED_TYPES if n.endswith(("dynamic", "dynamic_yarn")))
+
+
+def test_register_refuses_to_overwrite_foreign_function():
+    register_hf_rope_types()
+    saved = ROPE_INIT_FUNCTIONS["resonance"]
+    ROPE_INIT_FUNCTIONS["resonance"] = lambda *a, **k: None
+    try:
+        with pytest.raises(ValueError, match="already registered"):
+            register_hf_rope_types()
+    finally:
+        ROPE_INIT_FUNCTIONS["resonance"] = saved
+
+
+def test_tiny_llama_uses_resonance_yarn_from_config():
+    register_hf_rope_types()
+    model = tiny_llama(RES_YARN)
+    rot = model.model.rotary_emb
+    ours, factor = compute_inv_freq(RopeConfig.from_hf(model.config))
+    assert torch.equal(rot.inv_freq, ours) and rot.attention_scaling == factor
+    ref = compute_inv_freq(RopeConfig(32, rope_type="resonance_yarn", factor=4.0, original_max_position_embeddings=64))
+    assert torch.equal(rot.inv_freq, ref[0])
+
+
+@pytest.mark.parametrize("length", [64, 256, 1024])
+def test_hf_path_equals_our_rotary_plugged_by_hand(length):
+    register_hf_rope_types()
+    model = tiny_llama(RES_YARN, max_len=length)
+    tokens = torch.randint(0, 32, (2, length), generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        hf_logits = model(tokens).logits
+        use_exact_rotary(model)
+        assert isinstance(model.model.rotary_emb, RotaryEmbedding)
+        ours = model(tokens).logits
+    torch.testing.assert_close(ours, hf_logits, rtol=0, atol=1e-5)
+
+
+def test_use_exact_rotary_refuses_unknown_family():
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    model = GPT2LMHeadModel(GPT2Config(n_layer=1, n_embd=16, n_head=2, vocab_size=10, n_positions=8))
+    with pytest.raises(ValueError, match="model_type"):
+        use_exact_rotary(model)
+
+
+def test_patch_rope_rebuilds_frequencies():
+    register_hf_rope_types()
+    model = tiny_llama({"rope_type": "default", "rope_theta": 1e4})
+    patch_rope(model, rope_type="resonance_yarn", factor=4.0, original_max_position_embeddings=64)
+    target = tiny_llama(RES_YARN)
+    assert torch.equal(model.model.rotary_emb.inv_freq, target.model.rotary_emb.inv_freq)
+    tokens = torch.randint(0, 32, (1, 100))
+    with torch.no_grad():
+        torch.testing.assert_close(model(tokens).logits, target(tokens).logits)
+
+
+def test_save_reload_round_trip(tmp_path):
+    register_hf_rope_types()
+    model = tiny_llama(RES_YARN)
+    model.save_pretrained(tmp_path)
+    reloaded = load_pretrained(tmp_path).eval()
+    tokens = torch.randint(0, 32, (1, 80))
+    with torch.no_grad():
+        torch.testing.assert_close(reloaded(tokens).logits, model(tokens).logits, rtol=0, atol=0)
+    assert reloaded.config.rope_parameters["rope_type"] == "resonance_yarn"
+
+
+def test_plain_from_pretrained_without_registration_fails(tmp_path):
+    """Pins the README warning: a saved resonance model needs register_hf_rope_types() first."""
+    from transformers import AutoModelForCausalLM
+
+    register_hf_rope_types()
+    tiny_llama(RES_YARN).save_pretrained(tmp_path)
+    saved = {n: ROPE_INIT_FUNCTIONS.pop(n) for n in REGISTERED_TYPES}
+    try:
+        with pytest.raises(KeyError, match="resonance_yarn"):
+            AutoModelForCausalLM.from_pretrained(tmp_path)
+    finally:
+        ROPE_INIT_FUNCTIONS.update(saved)
+
+
+def test_load_pretrained_missing_path(tmp_path):
+    with pytest.raises(FileNotFoundError, match="path"):
+        load_pretrained(tmp_path / "nope")
+
+
+def test_hf_config_without_original_length_is_refused():
+    register_hf_rope_types()
+    with pytest.raises(Exception, match="original_max_position_embeddings"):
+        tiny_llama({"rope_type": "resonance_yarn", "factor": 4.0, "rope_theta": 1e4})
