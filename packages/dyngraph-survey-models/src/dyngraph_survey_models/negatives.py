@@ -1,0 +1,124 @@
+"""Negative edge samplers (DyGLib's definitions, Poursafaei et al. 2022).
+
+- ``random``: keep the positive source; draw the destination uniformly from the destination set
+  (bipartite: the items), redrawing any that equals the positive destination.
+- ``historical``: draw whole (src, dst) pairs, without replacement, from the unique edges seen
+  before the batch (t < batch start), minus the batch's own edges; any shortfall is filled with
+  random pairs that avoid the batch.
+- ``inductive``: the same, from edges seen before the batch but not during training
+  (t > ``last_observed_time``, the end of training).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import torch
+from papershelf.errors import UserError
+
+from .data import EventStream
+
+__all__ = ["STRATEGIES", "NegativeSampler"]
+
+STRATEGIES = ("random", "historical", "inductive")
+
+
+class NegativeSampler:
+    """Draw negatives for a batch of positives.
+
+    Args:
+        strategy: one of :data:`STRATEGIES`.
+        stream: the full event stream (history is read from it; the id space and the
+            destination set come from it).
+        last_observed_time: end of training (for ``inductive``).
+        seed: the generator's seed; a fresh sampler with the same seed draws the same negatives.
+        candidates: restrict random destinations to these ids (training uses the train
+            destinations so held-out new nodes stay unseen).
+    """
+
+    def __init__(
+        self,
+        strategy: str,
+        stream: EventStream,
+        last_observed_time: float | None = None,
+        seed: int = 0,
+        candidates: torch.Tensor | None = None,
+    ):
+        if strategy not in STRATEGIES:
+            raise UserError(f"negatives: {strategy!r} is not one of {', '.join(STRATEGIES)}")
+        if strategy == "inductive" and last_observed_time is None:
+            raise UserError("negatives: 'inductive' needs last_observed_time (the end of training)")
+        self.strategy = strategy
+        self.stream = stream
+        self.last_observed_time = last_observed_time
+        self.candidates = stream.dst_candidates() if candidates is None else candidates.long()
+        self.src_candidates = (
+            torch.arange(stream.num_src_nodes) if stream.bipartite else self.candidates
+        )
+        self.n = stream.num_nodes
+        self.gen = torch.Generator().manual_seed(seed)
+        self._warned = False
+
+    def _random_dst(self, dst: torch.Tensor, k: int) -> torch.Tensor:
+        m = self.candidates.numel()
+        if k > m - 1:
+            raise UserError(
+                f"k: {k} negatives need at least {k + 1} candidate destinations, have {m}"
+            )
+        idx = torch.randint(0, m, (dst.numel(), k), generator=self.gen)
+        neg = self.candidates[idx]
+        bad = neg == dst.view(-1, 1)
+        while bad.any():
+            neg[bad] = self.candidates[torch.randint(0, m, (int(bad.sum()),), generator=self.gen)]
+            bad = neg == dst.view(-1, 1)
+        return neg
+
+    def sample(
+        self,
+        src: torch.Tensor,
+        dst: torch.Tensor,
+        batch_start: float,
+        batch_end: float | None = None,
+        k: int = 1,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Negatives for the positives ``(src (B,), dst (B,))`` of a batch starting at ``batch_start``.
+
+        Returns:
+            ``(neg_src (B, k), neg_dst (B, k))``.
+        """
+        b = src.numel()
+        if self.strategy == "random":
+            return src.view(-1, 1).expand(b, k).clone(), self._random_dst(dst, k)
+        s = self.stream
+        seen = s.t.to(torch.float64) < float(batch_start)
+        if self.strategy == "inductive":
+            seen &= s.t.to(torch.float64) > float(self.last_observed_time)
+        pool = torch.unique(s.src[seen] * self.n + s.dst[seen])
+        batch_keys = torch.unique(src * self.n + dst)
+        pool = pool[~torch.isin(pool, batch_keys)]
+        need = b * k
+        if pool.numel() >= need:
+            pick = pool[torch.randperm(pool.numel(), generator=self.gen)[:need]]
+        else:
+            if not self._warned:
+                warnings.warn(
+                    f"negatives: only {pool.numel()} {self.strategy} edges before t={batch_start}, "
+                    f"need {need}; filling with random pairs (as DyGLib does)",
+                    stacklevel=2,
+                )
+                self._warned = True
+            fill = []
+            short = need - pool.numel()
+            while short > 0:
+                a = self.src_candidates[
+                    torch.randint(0, self.src_candidates.numel(), (short,), generator=self.gen)
+                ]
+                c = self.candidates[
+                    torch.randint(0, self.candidates.numel(), (short,), generator=self.gen)
+                ]
+                key = a * self.n + c
+                ok = ~torch.isin(key, batch_keys) & (a != c)
+                fill.append(key[ok])
+                short -= int(ok.sum())
+            pick = torch.cat([pool[torch.randperm(pool.numel(), generator=self.gen)], *fill])[:need]
+        return (pick // self.n).view(b, k), (pick % self.n).view(b, k)

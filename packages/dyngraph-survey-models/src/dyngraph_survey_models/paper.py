@@ -1,0 +1,36 @@
+"""The paper record (light: no torch import)."""
+
+from papershelf.registry import Claim, Paper
+
+PAPER = Paper(
+    id="dyngraph-survey-models",
+    title="Representation Learning for Dynamic Graphs: A Survey",
+    arxiv="1905.11485",
+    claims=(
+        Claim(
+            id="memory-beats-static",
+            statement=(
+                "When links depend on recent history, memory-based continuous-time encoders beat a static-graph "
+                "baseline (same decoder, no time) in AP and MRR; the gap shrinks on a graph without temporal structure."
+            ),
+            paper_value=(
+                "qualitative (survey, no experiments); anchor: TGN paper Table 2, Wikipedia transductive AP "
+                "TGN-attn 98.46, Jodie 94.62"
+            ),
+            run="dyngraph_survey_models.claims:memory_beats_static",
+            quick_budget_s=120.0,
+        ),
+        Claim(
+            id="negative-sampling",
+            statement=(
+                "Negative sampling changes conclusions: the same model scores markedly lower with historical "
+                "negatives than with random ones (Poursafaei et al. 2022; DyGLib)."
+            ),
+            paper_value="qualitative (EdgeBank is strong under random negatives and collapses under historical ones)",
+            run="dyngraph_survey_models.claims:negative_sampling_matters",
+            quick_budget_s=30.0,
+        ),
+    ),
+    bench="dyngraph_survey_models.bench:run",
+    package="dyngraph-survey-models",
+)
