@@ -121,7 +121,7 @@ def test_bad_targets_refused(tiny_cls):
     ):
         get_krona_model(model, KronAConfig(target_modules=["nope"]))
     gpt2, _ = load_model("tiny-gpt2")
-    with pytest.raises(ValueError, match="Conv1D, not nn.Linear"):
+    with pytest.raises(ValueError, match=r"Conv1D, not nn\.Linear"):
         get_krona_model(gpt2, KronAConfig(target_modules=["c_attn"]))
     with pytest.raises(KronAError, match="A=8x8, B=8x4"):
         get_krona_model(

@@ -1,0 +1,124 @@
+"""Claim ``inference-cost``: merged KronA costs what the base model costs; the unmergeable
+block variants (KronA^B, KronA^B_res) cost more. Measured as forward-time ratios to the base
+model in one process, with the models' repeats interleaved so machine load hits all alike.
+"""
+
+from __future__ import annotations
+
+import copy
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+from papershelf.registry import Result, RunContext
+from torch import nn
+
+from krona.baselines import add_lora
+from krona.claims import set_threads
+from krona.config import KronAConfig
+from krona.model import get_krona_model
+
+MERGED_BAND = (0.95, 1.05)
+
+
+def build_models(encoder: nn.Module) -> dict[str, nn.Module]:
+    """The base encoder and its adapted copies (adapter weights random, as after training)."""
+    g = torch.Generator().manual_seed(0)
+
+    def randomise(model: nn.Module) -> nn.Module:
+        with torch.no_grad():
+            for n, p in model.named_parameters():
+                if p.requires_grad:
+                    p.copy_(0.02 * torch.randn(p.shape, generator=g))
+        return model.eval()
+
+    models: dict[str, nn.Module] = {"base": encoder.eval()}
+    krona = randomise(get_krona_model(copy.deepcopy(encoder), KronAConfig()))
+    models["krona (unmerged)"] = krona
+    models["krona merged"] = copy.deepcopy(krona).merge_and_unload().eval()
+    models["krona_b (6 FFN blocks)"] = randomise(
+        get_krona_model(copy.deepcopy(encoder), KronAConfig(variant="block"))
+    )
+    models["krona_b_res"] = randomise(
+        get_krona_model(copy.deepcopy(encoder), KronAConfig(variant="block_res"))
+    )
+    models["lora r=1 (unmerged)"] = randomise(add_lora(copy.deepcopy(encoder), r=1))
+    return models
+
+
+def interleaved_medians(
+    fns: dict[str, Callable[[], object]], warmup: int, repeats: int
+) -> dict[str, float]:
+    """Median wall time of each function, timing them round-robin."""
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    times: dict[str, list[float]] = {n: [] for n in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {n: statistics.median(t) for n, t in times.items()}
+
+
+def run(ctx: RunContext) -> Result:
+    from papershelf.models import load_model
+
+    threads = set_threads()
+    encoder, _ = load_model("offline")
+    batch, seq = (16, 64) if ctx.quick else (32, 64)
+    warmup, repeats = (2, 12) if ctx.quick else (5, 30)
+    g = torch.Generator().manual_seed(ctx.seed)
+    ids = torch.randint(1000, 20000, (batch, seq), generator=g)
+    mask = torch.ones_like(ids)
+    models = build_models(encoder)
+    with torch.no_grad():
+        ref = models["krona (unmerged)"](input_ids=ids, attention_mask=mask).last_hidden_state
+        merged = models["krona merged"](input_ids=ids, attention_mask=mask).last_hidden_state
+    merge_err = float((merged - ref).abs().max())
+
+    def forward(m: nn.Module) -> Callable[[], object]:
+        def fn() -> object:
+            with torch.no_grad():
+                return m(input_ids=ids, attention_mask=mask)
+
+        return fn
+
+    medians = interleaved_medians({n: forward(m) for n, m in models.items()}, warmup, repeats)
+    ratios = {n: medians[n] / medians["base"] for n in models}
+    merged_ratio = ratios["krona merged"]
+    holds = (
+        MERGED_BAND[0] <= merged_ratio <= MERGED_BAND[1]
+        and ratios["krona_b (6 FFN blocks)"] > 1.0
+        and ratios["krona_b_res"] > 1.0
+    )
+    return Result(
+        metric="merged KronA forward time / base forward time",
+        ours=merged_ratio,
+        baseline=1.0,
+        baseline_name="base MiniLM (= 1)",
+        holds=holds,
+        details={
+            "time_ratio_to_base": ratios,
+            "median_ms": {n: 1e3 * t for n, t in medians.items()},
+            "merged_vs_unmerged_max_abs_diff": merge_err,
+            "paper_latency_percent (T5, GPU; quoted from the authors' slides)": {
+                "KronA": 100,
+                "KronA^B": 127,
+                "KronA^B_res": 136,
+            },
+        },
+        config={
+            "model": "all-MiniLM-L6-v2",
+            "batch": batch,
+            "seq": seq,
+            "dtype": "float32",
+            "warmup": warmup,
+            "repeats": repeats,
+            "torch_threads": threads,
+            "interleaved": True,
+        },
+        note=f"Holds if merged ∈ {list(MERGED_BAND)} and both block variants > 1.",
+    )
