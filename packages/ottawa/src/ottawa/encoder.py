@@ -20,7 +20,7 @@ from papershelf.errors import UserError
 
 __all__ = ["OFFLINE_NAMES", "WordEncoder", "WordVectors", "offline_encoder_path", "split_words"]
 
-OFFLINE_NAMES = ("offline", "minilm")
+OFFLINE_NAMES = ("offline", "minilm", "sentence-transformers/all-MiniLM-L6-v2")
 LABSE = "sentence-transformers/LaBSE"
 
 

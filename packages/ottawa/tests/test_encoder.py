@@ -1,0 +1,62 @@
+import numpy as np
+import pytest
+import torch
+
+from ottawa.encoder import WordEncoder
+
+
+def test_first_subtoken_mapping_with_cls_offset(encoder):
+    tok = encoder.tokenizer
+    word = "antidisestablishmentarianism"
+    pieces = tok([word], add_special_tokens=False)["input_ids"][0]
+    assert len(pieces) >= 3
+    sentence = f"the {word} cat"
+    wv = encoder.encode([sentence])[0]
+    assert wv.words == ["the", word, "cat"]
+    assert wv.vectors.dtype == np.float64 and wv.vectors.shape == (3, encoder.model.config.hidden_size)
+    ids = [tok.cls_token_id, *tok(["the"], add_special_tokens=False)["input_ids"][0], *pieces,
+           *tok(["cat"], add_special_tokens=False)["input_ids"][0], tok.sep_token_id]
+    with torch.no_grad():
+        h = encoder.model(input_ids=torch.tensor([ids])).last_hidden_state[0].double().numpy()
+    np.testing.assert_allclose(wv.vectors[0], h[1], atol=1e-5)  # [CLS] shifts by one
+    np.testing.assert_allclose(wv.vectors[1], h[2], atol=1e-5)  # first piece of the long word
+    np.testing.assert_allclose(wv.vectors[2], h[2 + len(pieces)], atol=1e-5)
+
+
+def test_mean_pool_and_batch_equals_single(encoder):
+    mean = WordEncoder("offline", subword_pool="mean", model=encoder.model, tokenizer=encoder.tokenizer)
+    s = ["the antidisestablishmentarianism cat", "a b c d e f g"]
+    batch = mean.encode(s)
+    single = WordEncoder("offline", subword_pool="mean", model=encoder.model, tokenizer=encoder.tokenizer)
+    np.testing.assert_allclose(batch[0].vectors, single.encode(s[:1])[0].vectors, atol=1e-5)
+    first = encoder.encode(s[:1])[0].vectors
+    assert not np.allclose(batch[0].vectors[1], first[1])  # pooling differs on the long word
+    np.testing.assert_allclose(batch[0].vectors[0], first[0], atol=1e-5)  # one-piece word: same
+
+
+def test_cache_encodes_each_sentence_once(encoder):
+    enc = WordEncoder("offline", model=encoder.model, tokenizer=encoder.tokenizer)
+    calls = []
+    forward = enc._forward
+    enc._forward = lambda ids: calls.append(len(ids)) or forward(ids)
+    enc.encode(["x y z", "x y z", "u v"])
+    enc.encode(["u v"])
+    assert calls == [2]
+
+
+def test_encoder_errors(encoder, monkeypatch):
+    enc = WordEncoder("offline", model=encoder.model, tokenizer=encoder.tokenizer, max_length=8)
+    with pytest.raises(ValueError, match="sentence 0: has no words"):
+        enc.encode(["   "])
+    with pytest.raises(ValueError, match="exceed the encoder limit 8"):
+        enc.encode(["one two three four five six seven eight"])
+    cut = WordEncoder("offline", model=encoder.model, tokenizer=encoder.tokenizer, max_length=8, truncate=True)
+    assert cut.encode(["one two three four five six seven eight"])[0].vectors.shape[0] == 8
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ValueError, match="--encoder offline"):
+        WordEncoder("no-such-org/no-such-model")
+
+
+def test_sentence_embeddings_are_unit(encoder):
+    E = encoder.encode_sentences(["the cat sat", "a dog ran"])
+    np.testing.assert_allclose(np.linalg.norm(E, axis=1), 1.0)

@@ -1,0 +1,69 @@
+import pytest
+
+from ottawa.halomi import HalOmiRow, evaluate_sentence, evaluate_words, load_halomi, span_word_labels
+
+HEADER = "src_lang\ttgt_lang\tsrc_text\tmt_text\tomit_spans\thall_spans\tclass_hall\tclass_omit\tdata_source"
+
+
+def _write(tmp_path, rows, header=HEADER, name="halomi_core.tsv"):
+    folder = tmp_path / "halomi_release_v2" / "data"
+    folder.mkdir(parents=True)
+    (folder / name).write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return tmp_path
+
+
+def test_loader_parses_classes_spans_and_na(tmp_path):
+    row = "\t".join(["eng_Latn", "deu_Latn", "the na cat sat", "die na Katze saß heute",
+                     "the na <<<cat>>> sat", "die na Katze saß <<<heute>>>", "2_Small", "3_Partial", "flores"])
+    data = load_halomi(_write(tmp_path, [row]))
+    r = data.rows[0]
+    assert r.direction == "eng_Latn-deu_Latn"
+    assert r.src_text.split()[1] == "na"  # "na" stays a string
+    assert (r.hall_class, r.omit_class) == (2, 3)
+    assert r.src_word_labels == [0, 0, 1, 0]
+    assert r.mt_word_labels == [0, 0, 0, 0, 1]
+
+
+def test_span_labels_partial_word_and_mismatch():
+    assert span_word_labels("ab<<<c>>>d ef", "abcd ef") == [1, 0]
+    assert span_word_labels("<<<x>>> y", "z y") is None
+
+
+def test_loader_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="not bundled"):
+        load_halomi(tmp_path)
+    bad_header = HEADER.replace("\tclass_omit", "")
+    with pytest.raises(ValueError, match="class_omit"):
+        load_halomi(_write(tmp_path / "a", ["x"], header=bad_header))
+    row = "\t".join(["a", "b", "s", "t", "s", "t", "5_Huge", "1_No_omission", "w"])
+    with pytest.raises(ValueError, match="class 1-4"):
+        load_halomi(_write(tmp_path / "b", [row]))
+
+
+def _rows():
+    # direction d1: 6 rows, two hallucinated (hall > 1) ones must be ignored for omission
+    spec = [("d1", 1, 1), ("d1", 1, 2), ("d1", 1, 3), ("d1", 2, 1), ("d1", 4, 4), ("d1", 1, 1),
+            ("d2", 1, 1), ("d2", 3, 1)]
+    return [HalOmiRow(d, "s", "t", h, o) for d, h, o in spec]
+
+
+def test_omission_scored_only_on_non_hallucinated_rows_per_direction_mean():
+    rows = _rows()
+    hall = [0.0, 0.1, 0.2, 0.9, 0.95, 0.05, 0.3, 0.2]
+    # omission scores of the hallucinated rows are adversarial: they would hurt if counted
+    omi = [0.1, 0.5, 0.9, 0.0, 0.0, 0.2, 0.5, 0.5]
+    rep = evaluate_sentence(rows, hall, omi)
+    # d1 omission on rows 0,1,2,5: y = 1,2,3,1; x = .1,.5,.9,.2 -> all 5 pairs correct
+    assert rep.per_direction["d1"]["omi"] == pytest.approx(1.0)
+    # d1 hallucination: y = 1,1,1,2,4,1 -> 4*2 + 1 = 9 pairs, all correct
+    assert rep.per_direction["d1"]["hall"] == pytest.approx(1.0)
+    assert rep.per_direction["d2"]["hall"] == pytest.approx(0.0)  # wrong order
+    assert rep.per_direction["d2"]["omi"] == 0.0  # one row left, no pair
+    assert rep.mean["hall"] == pytest.approx(0.5)  # mean over directions, not pooled
+    assert "hall_roc" in rep.mean
+
+
+def test_word_evaluation_skips_unlabelled_rows():
+    rows = [HalOmiRow("d", "a b", "c d", 2, 1, [0, 1], [1, 0]), HalOmiRow("d", "a", "c", 1, 1, None, None)]
+    rep = evaluate_words(rows, [[0.9, 0.1], [0.5]], [[0.2, 0.8], [0.5]])
+    assert rep.mean == {"hall_word_roc": 1.0, "omi_word_roc": 1.0}
