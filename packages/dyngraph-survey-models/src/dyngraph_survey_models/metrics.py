@@ -44,8 +44,7 @@ def roc_auc(scores: torch.Tensor, labels: torch.Tensor) -> float:
     s, y = _check(scores, labels)
     order = torch.argsort(s, stable=True)
     ss = s[order]
-    r = torch.empty_like(ss)
-    uniq, inverse, counts = torch.unique_consecutive(ss, return_inverse=True, return_counts=True)
+    _, inverse, counts = torch.unique_consecutive(ss, return_inverse=True, return_counts=True)
     ends = torch.cumsum(counts, 0).double()
     mid = ends - (counts.double() - 1) / 2
     r = mid[inverse]

@@ -5,8 +5,8 @@
 - ``historical``: draw whole (src, dst) pairs, without replacement, from the unique edges seen
   before the batch (t < batch start), minus the batch's own edges; any shortfall is filled with
   random pairs that avoid the batch.
-- ``inductive``: the same, from edges seen before the batch but not during training
-  (t > ``last_observed_time``, the end of training).
+- ``inductive``: the same, from edges seen before the batch that never occurred during
+  training (t <= ``last_observed_time``, the end of training).
 """
 
 from __future__ import annotations
@@ -90,10 +90,12 @@ class NegativeSampler:
         if self.strategy == "random":
             return src.view(-1, 1).expand(b, k).clone(), self._random_dst(dst, k)
         s = self.stream
-        seen = s.t.to(torch.float64) < float(batch_start)
-        if self.strategy == "inductive":
-            seen &= s.t.to(torch.float64) > float(self.last_observed_time)
+        tt = s.t.to(torch.float64)
+        seen = tt < float(batch_start)
         pool = torch.unique(s.src[seen] * self.n + s.dst[seen])
+        if self.strategy == "inductive":
+            tr = tt <= float(self.last_observed_time)
+            pool = pool[~torch.isin(pool, s.src[tr] * self.n + s.dst[tr])]
         batch_keys = torch.unique(src * self.n + dst)
         pool = pool[~torch.isin(pool, batch_keys)]
         need = b * k

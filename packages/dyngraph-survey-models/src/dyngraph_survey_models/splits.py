@@ -88,8 +88,11 @@ def chronological_split(
     new_node_fraction: float = 0.1,
     protocol: str = "tgn",
     seed: int = 2020,
+    cut_times: tuple[float, float] | None = None,
 ) -> Splits:
     """Split ``stream`` by time (see module docstring).
+
+    ``cut_times=(val_time, test_time)`` fixes the cuts instead of taking quantiles.
 
     Raises:
         UserError: bad fractions, an unknown protocol, a part with no events (saying whether
@@ -104,7 +107,10 @@ def chronological_split(
     if len(stream) < 3:
         raise UserError(f"events: need at least 3 events to split, got {len(stream)}")
     t = stream.t.to(torch.float64).numpy()
-    val_time, test_time = (float(x) for x in np.quantile(t, [1 - val - test, 1 - test]))
+    if cut_times is None:
+        val_time, test_time = (float(x) for x in np.quantile(t, [1 - val - test, 1 - test]))
+    else:
+        val_time, test_time = (float(x) for x in cut_times)
     tt = stream.t.to(torch.float64)
     train_mask = tt <= val_time
     val_mask = (tt > val_time) & (tt <= test_time)

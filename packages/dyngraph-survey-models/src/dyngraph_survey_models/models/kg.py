@@ -35,7 +35,7 @@ class DESimplE(nn.Module):
         if not 0 <= gamma <= 1:
             raise UserError(f"gamma: must be in [0, 1], got {gamma}")
         self.num_entities, self.num_timestamps, self.dim = num_entities, num_timestamps, dim
-        self.k_time = int(round(gamma * dim))
+        self.k_time = round(gamma * dim)
         std = dim**-0.5
         for side in ("head", "tail"):
             setattr(self, f"a_{side}", nn.Parameter(torch.randn(num_entities, dim) * std))
