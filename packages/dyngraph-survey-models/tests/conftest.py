@@ -15,4 +15,6 @@ def _one_thread():
 def small_stream():
     from dyngraph_survey_models.synthetic import drifting_bipartite
 
-    return drifting_bipartite(num_users=20, num_items=20, num_communities=4, num_events=600, drift_period=100.0, seed=3)
+    return drifting_bipartite(
+        num_users=20, num_items=20, num_communities=4, num_events=600, drift_period=100.0, seed=3
+    )

@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 import torch
-
 from dyngraph_survey_models.data import EventStream, read_events, write_csv, write_dyglib
 from papershelf.errors import UserError
 
@@ -40,7 +39,10 @@ def test_dyglib_round_trip(tmp_path, small_stream):
 
 
 def test_jodie_format_offsets_items(tmp_path):
-    p = _write(tmp_path, "user,item,timestamp,state_label,f1\n0,0,1.0,0,0.5\n1,0,2.0,0,0.1\n0,1,3.0,1,0.2\n")
+    p = _write(
+        tmp_path,
+        "user,item,timestamp,state_label,f1\n0,0,1.0,0,0.5\n1,0,2.0,0,0.1\n0,1,3.0,1,0.2\n",
+    )
     s = read_events(p)
     assert s.bipartite and s.num_src_nodes == 2
     assert s.dst.tolist() == [2, 2, 3] and s.msg.shape == (3, 1)

@@ -1,12 +1,11 @@
 import numpy as np
 import pytest
 import torch
+from dyngraph_survey_models import metrics as M
+from dyngraph_survey_models.naive import brute_force_ranks
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import average_precision_score, roc_auc_score
-
-from dyngraph_survey_models import metrics as M
-from dyngraph_survey_models.naive import brute_force_ranks
 
 
 @settings(max_examples=60, deadline=None)
@@ -16,8 +15,12 @@ def test_ap_auc_match_sklearn(seed, n, levels):
     y = rng.integers(0, 2, n)
     y[0], y[1] = 0, 1
     s = rng.integers(0, levels, n).astype(float)  # many ties
-    assert M.average_precision(torch.tensor(s), torch.tensor(y)) == pytest.approx(average_precision_score(y, s), abs=1e-12)
-    assert M.roc_auc(torch.tensor(s), torch.tensor(y)) == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+    assert M.average_precision(torch.tensor(s), torch.tensor(y)) == pytest.approx(
+        average_precision_score(y, s), abs=1e-12
+    )
+    assert M.roc_auc(torch.tensor(s), torch.tensor(y)) == pytest.approx(
+        roc_auc_score(y, s), abs=1e-12
+    )
 
 
 def test_hand_computed_rank():

@@ -1,6 +1,5 @@
 import pytest
 import torch
-
 from dyngraph_survey_models.negatives import NegativeSampler
 from dyngraph_survey_models.splits import chronological_split
 from papershelf.errors import UserError
@@ -31,7 +30,9 @@ def test_historical_and_inductive_pools(small_stream, strategy):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ns, nd = NegativeSampler(strategy, s, last_observed_time=sp.val_time, seed=1).sample(src, dst, t0, k=1)
+        ns, nd = NegativeSampler(strategy, s, last_observed_time=sp.val_time, seed=1).sample(
+            src, dst, t0, k=1
+        )
     before = s.t < t0
     seen = set(zip(s.src[before].tolist(), s.dst[before].tolist(), strict=True))
     train_edges = set(zip(sp.train.src.tolist(), sp.train.dst.tolist(), strict=True))
@@ -58,4 +59,6 @@ def test_bad_arguments(small_stream):
     with pytest.raises(UserError, match="negatives"):
         NegativeSampler("hard", small_stream)
     with pytest.raises(UserError, match="candidate destinations"):
-        NegativeSampler("random", small_stream).sample(small_stream.src[:2], small_stream.dst[:2], 0.0, k=1000)
+        NegativeSampler("random", small_stream).sample(
+            small_stream.src[:2], small_stream.dst[:2], 0.0, k=1000
+        )

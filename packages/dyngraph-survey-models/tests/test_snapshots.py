@@ -1,8 +1,12 @@
 import networkx as nx
 import pytest
 import torch
-
-from dyngraph_survey_models.snapshots import from_networkx, from_snapshots, to_networkx, to_snapshots
+from dyngraph_survey_models.snapshots import (
+    from_networkx,
+    from_snapshots,
+    to_networkx,
+    to_snapshots,
+)
 from papershelf.errors import UserError
 
 
@@ -42,4 +46,6 @@ def test_from_snapshots_times_mismatch():
     from torch_geometric.data import Data
 
     with pytest.raises(UserError, match="times"):
-        from_snapshots([Data(edge_index=torch.zeros(2, 0, dtype=torch.long), num_nodes=2)], times=[1, 2])
+        from_snapshots(
+            [Data(edge_index=torch.zeros(2, 0, dtype=torch.long), num_nodes=2)], times=[1, 2]
+        )

@@ -1,5 +1,4 @@
 import torch
-
 from dyngraph_survey_models.synthetic import drifting_bipartite, periodic_tkg, stationary_bipartite
 
 

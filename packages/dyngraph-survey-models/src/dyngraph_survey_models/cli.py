@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
 from papershelf.cli import make_app, run_app
 from papershelf.errors import UserError
 
@@ -37,21 +36,38 @@ def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
 
 @app.command()
 def train(
-    data: Annotated[Path, typer.Option("--data", help="Event CSV (src,dst,t[,f...]), JODIE CSV or DyGLib ml_<name>.csv.")],
+    data: Annotated[
+        Path,
+        typer.Option(
+            "--data", help="Event CSV (src,dst,t[,f...]), JODIE CSV or DyGLib ml_<name>.csv."
+        ),
+    ],
     model: Annotated[str, typer.Option("--model", help=f"One of {', '.join(MODELS)}.")] = "tgn",
-    out: Annotated[Path, typer.Option("--out", help="Checkpoint folder (model.safetensors + model_config.json).")] = Path("runs/dyngraph"),
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="Checkpoint folder (model.safetensors + model_config.json)."),
+    ] = Path("runs/dyngraph"),
     epochs: Annotated[int, typer.Option(help="Passes over the training events.")] = 5,
-    batch_size: Annotated[int, typer.Option(help="Events per batch (cut at timestamp boundaries).")] = 200,
+    batch_size: Annotated[
+        int, typer.Option(help="Events per batch (cut at timestamp boundaries).")
+    ] = 200,
     lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 1e-3,
-    protocol: Annotated[str, typer.Option(help="tgn (hold out new nodes) or transductive-only.")] = "tgn",
+    protocol: Annotated[
+        str, typer.Option(help="tgn (hold out new nodes) or transductive-only.")
+    ] = "tgn",
     seed: Annotated[int, typer.Option(help="Seed.")] = 0,
-    sort: Annotated[bool, typer.Option("--sort", help="Stable-sort events by time instead of refusing disorder.")] = False,
-    bipartite: Annotated[bool, typer.Option("--bipartite", help="Sources and destinations are disjoint (users -> items).")] = False,
+    sort: Annotated[
+        bool,
+        typer.Option("--sort", help="Stable-sort events by time instead of refusing disorder."),
+    ] = False,
+    bipartite: Annotated[
+        bool,
+        typer.Option("--bipartite", help="Sources and destinations are disjoint (users -> items)."),
+    ] = False,
 ) -> None:
     """Train a continuous-time model on the chronological train split and save a checkpoint."""
     _quiet()
     import torch
-
     from papershelf.checkpoint import save_weights
 
     from .data import read_events
@@ -74,7 +90,13 @@ def train(
         "num_nodes": stream.num_nodes,
         "msg_dim": stream.msg_dim,
         "bipartite": stream.bipartite,
-        "train": {"epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed, "protocol": protocol},
+        "train": {
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "lr": lr,
+            "seed": seed,
+            "protocol": protocol,
+        },
         "data": str(data),
         "losses": hist.losses,
         "train_events_per_s": hist.events_per_s,
@@ -89,18 +111,23 @@ def train(
 
 @app.command("evaluate")
 def evaluate_cmd(
-    checkpoint: Annotated[Path, typer.Option("--checkpoint", help="Folder written by `dyngraph train`.")],
-    data: Annotated[Path, typer.Option("--data", help="The same event file the model was trained on.")],
+    checkpoint: Annotated[
+        Path, typer.Option("--checkpoint", help="Folder written by `dyngraph train`.")
+    ],
+    data: Annotated[
+        Path, typer.Option("--data", help="The same event file the model was trained on.")
+    ],
     negatives: Annotated[str, typer.Option(help=f"One of {', '.join(NEGATIVES)}.")] = "random",
     split: Annotated[str, typer.Option(help="val or test.")] = "test",
     k: Annotated[int, typer.Option(help="Negatives per positive for MRR / Hits@k.")] = 20,
-    inductive: Annotated[bool, typer.Option("--inductive", help="Score only events touching held-out new nodes.")] = False,
+    inductive: Annotated[
+        bool, typer.Option("--inductive", help="Score only events touching held-out new nodes.")
+    ] = False,
     sort: Annotated[bool, typer.Option("--sort", help="Stable-sort events by time.")] = False,
 ) -> None:
     """Evaluate a checkpoint on the val/test split (prints JSON metrics)."""
     _quiet()
     import torch
-
     from papershelf.checkpoint import load_weights
 
     from .data import read_events
@@ -113,23 +140,38 @@ def evaluate_cmd(
     state, config = load_weights(checkpoint)
     if not config or "model" not in config:
         raise UserError(f"checkpoint: {checkpoint} has no model_config.json from `dyngraph train`")
-    stream = read_events(data, sort=sort, num_nodes=config["num_nodes"], bipartite=config.get("bipartite"))
+    stream = read_events(
+        data, sort=sort, num_nodes=config["num_nodes"], bipartite=config.get("bipartite")
+    )
     if stream.msg_dim != config["msg_dim"]:
-        raise UserError(f"data: {data} has {stream.msg_dim} edge features; the checkpoint expects {config['msg_dim']}")
+        raise UserError(
+            f"data: {data} has {stream.msg_dim} edge features; the checkpoint expects {config['msg_dim']}"
+        )
     splits = chronological_split(stream, protocol=config["train"]["protocol"])
     net = build_model(config["model"], config["num_nodes"], config["msg_dim"])
     expected = net.state_dict().keys()
     if set(expected) != set(state):
         raise UserError(f"checkpoint: weights do not match model {config['model']!r}")
     net.load_state_dict({k2: torch.as_tensor(v) for k2, v in state.items()})
-    m = evaluate(net, splits, split, negatives=negatives, k=k, batch_size=config["train"]["batch_size"], inductive=inductive)
+    m = evaluate(
+        net,
+        splits,
+        split,
+        negatives=negatives,
+        k=k,
+        batch_size=config["train"]["batch_size"],
+        inductive=inductive,
+    )
     typer.echo(json.dumps(m.as_dict(), indent=2))
 
 
 @app.command()
 def generate(
     kind: Annotated[str, typer.Argument(help="drifting | stationary | periodic-tkg")],
-    out: Annotated[Path, typer.Option("--out", help="Output file (CSV for event streams, TSV for periodic-tkg).")],
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="Output file (CSV for event streams, TSV for periodic-tkg)."),
+    ],
     events: Annotated[int, typer.Option(help="Number of events (event streams).")] = 10_000,
     seed: Annotated[int, typer.Option(help="Seed.")] = 0,
 ) -> None:

@@ -50,9 +50,10 @@ class DESimplE(nn.Module):
         a, w, b = (getattr(self, f"{p}_{side}") for p in ("a", "w", "b"))
         if e is not None:
             a, w, b = a[e], w[e], b[e]
-        tt = (t.float() / self.num_timestamps).view(-1, *([1] * (a.dim() - 1)))
+        tt = (t.float() / self.num_timestamps).view(-1, 1)
         if e is None:
             a, w, b = a.unsqueeze(0), w.unsqueeze(0), b.unsqueeze(0)
+            tt = tt.unsqueeze(-1)
         k = self.k_time
         temporal = a[..., :k] * torch.sin(w * tt + b)
         return torch.cat(
