@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from ottawa.aligner import OttawaAligner, check_pairs, ottawa_from_vectors
 from ottawa.config import OttawaConfig
 

@@ -1,6 +1,11 @@
 import numpy as np
-
-from ottawa.baselines import ArgmaxAligner, BalancedOTAligner, IterMaxAligner, itermax, sentence_cosine
+from ottawa.baselines import (
+    ArgmaxAligner,
+    BalancedOTAligner,
+    IterMaxAligner,
+    itermax,
+    sentence_cosine,
+)
 
 
 def test_itermax_hand_example():
@@ -16,13 +21,20 @@ def test_itermax_hand_example():
 def test_baselines_identity():
     q, _ = np.linalg.qr(np.random.default_rng(0).normal(size=(16, 16)))
     u = q[:5]
-    for al in (ArgmaxAligner(encoder=object()), IterMaxAligner(encoder=object()), BalancedOTAligner(encoder=object())):
+    for al in (
+        ArgmaxAligner(encoder=object()),
+        IterMaxAligner(encoder=object()),
+        BalancedOTAligner(encoder=object()),
+    ):
         r = al.align_vectors(list("abcde"), list("abcde"), u, u)
         assert r.pairs == [(i, i) for i in range(5)]
         assert r.hall == 0 and r.omi == 0
 
 
 def test_sentence_cosine_orientation(encoder):
-    s = sentence_cosine(["the cat sat on the mat", "the cat sat on the mat"],
-                        ["the cat sat on the mat", "stock prices fell sharply in tokyo"], encoder)
+    s = sentence_cosine(
+        ["the cat sat on the mat", "the cat sat on the mat"],
+        ["the cat sat on the mat", "stock prices fell sharply in tokyo"],
+        encoder,
+    )
     assert s[0] < s[1]  # higher = worse

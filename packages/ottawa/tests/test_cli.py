@@ -3,18 +3,23 @@ import subprocess
 import sys
 
 import pytest
-
 from ottawa import cli
 
 
 def test_help_is_fast_and_lists_commands():
     code = "import sys; from ottawa.cli import main; main(); "
-    r = subprocess.run([sys.executable, "-c", code, "--help"], capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-c", code, "--help"], capture_output=True, text=True, timeout=60
+    )
     assert r.returncode == 0
     for cmd in ("align", "score", "evaluate", "reproduce", "bench"):
         assert cmd in r.stdout
-    r = subprocess.run([sys.executable, "-c", "import sys, ottawa.cli; print('torch' in sys.modules)"],
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-c", "import sys, ottawa.cli; print('torch' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.stdout.strip() == "False"
 
 
@@ -39,8 +44,16 @@ def test_bad_input_is_one_line(tmp_path, monkeypatch, capsys, src, mt, extra, me
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     (tmp_path / "src.txt").write_text(src)
     (tmp_path / "mt.txt").write_text(mt)
-    code, out = _main(monkeypatch, capsys, "align", str(tmp_path / "src.txt"), str(tmp_path / "mt.txt"),
-                      "--out", str(tmp_path / "o"), *extra)
+    code, out = _main(
+        monkeypatch,
+        capsys,
+        "align",
+        str(tmp_path / "src.txt"),
+        str(tmp_path / "mt.txt"),
+        "--out",
+        str(tmp_path / "o"),
+        *extra,
+    )
     assert code == 2
     assert out.err.startswith("error: ") and message in out.err
     assert len(out.err.strip().splitlines()) == 1
@@ -60,15 +73,29 @@ def shared_encoder(monkeypatch, encoder):
 
 def test_align_writes_jsonl_and_plot(tmp_path, monkeypatch, capsys, shared_encoder):
     (tmp_path / "s.txt").write_text("the cat sat on the mat today\nthe dog ran across the field\n")
-    (tmp_path / "m.txt").write_text("the cat sat on the mat\nthe dog ran quickly across the green field\n")
+    (tmp_path / "m.txt").write_text(
+        "the cat sat on the mat\nthe dog ran quickly across the green field\n"
+    )
     out = tmp_path / "o"
-    monkeypatch.setattr(sys, "argv", ["ottawa", "align", str(tmp_path / "s.txt"), str(tmp_path / "m.txt"),
-                                      "--out", str(out), "--plot", "1"])
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        [
+            "ottawa",
+            "align",
+            str(tmp_path / "s.txt"),
+            str(tmp_path / "m.txt"),
+            "--out",
+            str(out),
+            "--plot",
+            "1",
+        ],
+    )
     cli.main()
     recs = [json.loads(x) for x in (out / "alignments.jsonl").read_text().splitlines()]
     assert len(recs) == 2
     assert recs[0]["omi"] == pytest.approx(1 / 7)  # "today" has no counterpart
-    assert "today" == recs[0]["src_words"][max(range(7), key=lambda k: recs[0]["omi_words"][k])]
+    assert recs[0]["src_words"][max(range(7), key=lambda k: recs[0]["omi_words"][k])] == "today"
     assert (out / "pair_1.png").read_bytes()[:4] == b"\x89PNG"
     assert json.loads((out / "config.json").read_text())["reg"] == 0.05
 
@@ -76,12 +103,37 @@ def test_align_writes_jsonl_and_plot(tmp_path, monkeypatch, capsys, shared_encod
 def test_score_and_synthetic_evaluate(tmp_path, monkeypatch, capsys, shared_encoder):
     (tmp_path / "s.txt").write_text("the cat sat on the mat\n")
     (tmp_path / "m.txt").write_text("the cat sat on the mat\n")
-    monkeypatch.setattr(sys, "argv", ["ottawa", "score", str(tmp_path / "s.txt"), str(tmp_path / "m.txt"),
-                                      "--method", "argmax", "--out", str(tmp_path)])
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        [
+            "ottawa",
+            "score",
+            str(tmp_path / "s.txt"),
+            str(tmp_path / "m.txt"),
+            "--method",
+            "argmax",
+            "--out",
+            str(tmp_path),
+        ],
+    )
     cli.main()
     assert (tmp_path / "scores.tsv").read_text().splitlines()[1] == "1\t0.000000\t0.000000"
-    monkeypatch.setattr(sys, "argv", ["ottawa", "evaluate", "--synthetic", "--n", "4", "--methods",
-                                      "ottawa,cosine", "--out", str(tmp_path)])
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        [
+            "ottawa",
+            "evaluate",
+            "--synthetic",
+            "--n",
+            "4",
+            "--methods",
+            "ottawa,cosine",
+            "--out",
+            str(tmp_path),
+        ],
+    )
     cli.main()
     report = json.loads((tmp_path / "report.json").read_text())
     assert set(report) == {"ottawa", "cosine"}

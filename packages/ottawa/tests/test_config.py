@@ -1,13 +1,21 @@
 import pytest
-
 from ottawa.config import OttawaConfig
 
 
 @pytest.mark.parametrize(
     ("kwargs", "field"),
-    [({"reg": 0}, "reg"), ({"reg": -1}, "reg"), ({"reg": float("nan")}, "reg"), ({"solver": "x"}, "solver"),
-     ({"null_weight": -0.1}, "null_weight"), ({"null_cost": "x"}, "null_cost"), ({"null_cost": 2.0}, "null_cost"),
-     ({"alignment": "x"}, "alignment"), ({"word_score": "x"}, "word_score"), ({"num_iter": 0}, "num_iter")],
+    [
+        ({"reg": 0}, "reg"),
+        ({"reg": -1}, "reg"),
+        ({"reg": float("nan")}, "reg"),
+        ({"solver": "x"}, "solver"),
+        ({"null_weight": -0.1}, "null_weight"),
+        ({"null_cost": "x"}, "null_cost"),
+        ({"null_cost": 2.0}, "null_cost"),
+        ({"alignment": "x"}, "alignment"),
+        ({"word_score": "x"}, "word_score"),
+        ({"num_iter": 0}, "num_iter"),
+    ],
 )
 def test_bad_values_name_the_field(kwargs, field):
     with pytest.raises(ValueError, match=field):

@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 import torch
-
 from ottawa.encoder import WordEncoder
 
 
@@ -13,9 +12,17 @@ def test_first_subtoken_mapping_with_cls_offset(encoder):
     sentence = f"the {word} cat"
     wv = encoder.encode([sentence])[0]
     assert wv.words == ["the", word, "cat"]
-    assert wv.vectors.dtype == np.float64 and wv.vectors.shape == (3, encoder.model.config.hidden_size)
-    ids = [tok.cls_token_id, *tok(["the"], add_special_tokens=False)["input_ids"][0], *pieces,
-           *tok(["cat"], add_special_tokens=False)["input_ids"][0], tok.sep_token_id]
+    assert wv.vectors.dtype == np.float64 and wv.vectors.shape == (
+        3,
+        encoder.model.config.hidden_size,
+    )
+    ids = [
+        tok.cls_token_id,
+        *tok(["the"], add_special_tokens=False)["input_ids"][0],
+        *pieces,
+        *tok(["cat"], add_special_tokens=False)["input_ids"][0],
+        tok.sep_token_id,
+    ]
     with torch.no_grad():
         h = encoder.model(input_ids=torch.tensor([ids])).last_hidden_state[0].double().numpy()
     np.testing.assert_allclose(wv.vectors[0], h[1], atol=1e-5)  # [CLS] shifts by one
@@ -24,10 +31,14 @@ def test_first_subtoken_mapping_with_cls_offset(encoder):
 
 
 def test_mean_pool_and_batch_equals_single(encoder):
-    mean = WordEncoder("offline", subword_pool="mean", model=encoder.model, tokenizer=encoder.tokenizer)
+    mean = WordEncoder(
+        "offline", subword_pool="mean", model=encoder.model, tokenizer=encoder.tokenizer
+    )
     s = ["the antidisestablishmentarianism cat", "a b c d e f g"]
     batch = mean.encode(s)
-    single = WordEncoder("offline", subword_pool="mean", model=encoder.model, tokenizer=encoder.tokenizer)
+    single = WordEncoder(
+        "offline", subword_pool="mean", model=encoder.model, tokenizer=encoder.tokenizer
+    )
     np.testing.assert_allclose(batch[0].vectors, single.encode(s[:1])[0].vectors, atol=1e-5)
     first = encoder.encode(s[:1])[0].vectors
     assert not np.allclose(batch[0].vectors[1], first[1])  # pooling differs on the long word
@@ -50,7 +61,9 @@ def test_encoder_errors(encoder, monkeypatch):
         enc.encode(["   "])
     with pytest.raises(ValueError, match="exceed the encoder limit 8"):
         enc.encode(["one two three four five six seven eight"])
-    cut = WordEncoder("offline", model=encoder.model, tokenizer=encoder.tokenizer, max_length=8, truncate=True)
+    cut = WordEncoder(
+        "offline", model=encoder.model, tokenizer=encoder.tokenizer, max_length=8, truncate=True
+    )
     assert cut.encode(["one two three four five six seven eight"])[0].vectors.shape[0] == 8
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ValueError, match="--encoder offline"):

@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from ottawa import functional as F
 from ottawa.naive import one_side_ot_numpy
 
@@ -30,7 +29,9 @@ def test_plan_matches_oracle_and_marginals(solver, n, m):
 
 def test_default_stopping_is_close_to_fixed_point():
     *_, C_aug = _problem(9, 11, seed=3)
-    np.testing.assert_allclose(F.one_side_ot(C_aug, 0.05), one_side_ot_numpy(C_aug, 0.05), atol=1e-4)
+    np.testing.assert_allclose(
+        F.one_side_ot(C_aug, 0.05), one_side_ot_numpy(C_aug, 0.05), atol=1e-4
+    )
 
 
 @pytest.mark.parametrize("n", [6, 7, 13])
@@ -72,7 +73,13 @@ def test_augment_and_scale_range():
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.integers(3, 7), st.integers(3, 7), st.integers(0, 10_000), st.floats(0.0, 0.5), st.floats(0.0, 0.5))
+@given(
+    st.integers(3, 7),
+    st.integers(3, 7),
+    st.integers(0, 10_000),
+    st.floats(0.0, 0.5),
+    st.floats(0.0, 0.5),
+)
 def test_raising_null_cost_never_increases_null_mass(n, m, seed, c1, dc):
     C = np.random.default_rng(seed).uniform(0, 1, size=(n, m))
     lo = F.augment_and_scale(C, c1, scale="none")

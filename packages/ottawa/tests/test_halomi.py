@@ -1,6 +1,11 @@
 import pytest
-
-from ottawa.halomi import HalOmiRow, evaluate_sentence, evaluate_words, load_halomi, span_word_labels
+from ottawa.halomi import (
+    HalOmiRow,
+    evaluate_sentence,
+    evaluate_words,
+    load_halomi,
+    span_word_labels,
+)
 
 HEADER = "src_lang\ttgt_lang\tsrc_text\tmt_text\tomit_spans\thall_spans\tclass_hall\tclass_omit\tdata_source"
 
@@ -13,8 +18,19 @@ def _write(tmp_path, rows, header=HEADER, name="halomi_core.tsv"):
 
 
 def test_loader_parses_classes_spans_and_na(tmp_path):
-    row = "\t".join(["eng_Latn", "deu_Latn", "the na cat sat", "die na Katze saß heute",
-                     "the na <<<cat>>> sat", "die na Katze saß <<<heute>>>", "2_Small", "3_Partial", "flores"])
+    row = "\t".join(
+        [
+            "eng_Latn",
+            "deu_Latn",
+            "the na cat sat",
+            "die na Katze saß heute",
+            "the na <<<cat>>> sat",
+            "die na Katze saß <<<heute>>>",
+            "2_Small",
+            "3_Partial",
+            "flores",
+        ]
+    )
     data = load_halomi(_write(tmp_path, [row]))
     r = data.rows[0]
     assert r.direction == "eng_Latn-deu_Latn"
@@ -42,8 +58,16 @@ def test_loader_errors(tmp_path):
 
 def _rows():
     # direction d1: 6 rows, two hallucinated (hall > 1) ones must be ignored for omission
-    spec = [("d1", 1, 1), ("d1", 1, 2), ("d1", 1, 3), ("d1", 2, 1), ("d1", 4, 4), ("d1", 1, 1),
-            ("d2", 1, 1), ("d2", 3, 1)]
+    spec = [
+        ("d1", 1, 1),
+        ("d1", 1, 2),
+        ("d1", 1, 3),
+        ("d1", 2, 1),
+        ("d1", 4, 4),
+        ("d1", 1, 1),
+        ("d2", 1, 1),
+        ("d2", 3, 1),
+    ]
     return [HalOmiRow(d, "s", "t", h, o) for d, h, o in spec]
 
 
@@ -64,6 +88,9 @@ def test_omission_scored_only_on_non_hallucinated_rows_per_direction_mean():
 
 
 def test_word_evaluation_skips_unlabelled_rows():
-    rows = [HalOmiRow("d", "a b", "c d", 2, 1, [0, 1], [1, 0]), HalOmiRow("d", "a", "c", 1, 1, None, None)]
+    rows = [
+        HalOmiRow("d", "a b", "c d", 2, 1, [0, 1], [1, 0]),
+        HalOmiRow("d", "a", "c", 1, 1, None, None),
+    ]
     rep = evaluate_words(rows, [[0.9, 0.1], [0.5]], [[0.2, 0.8], [0.5]])
     assert rep.mean == {"hall_word_roc": 1.0, "omi_word_roc": 1.0}

@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from ottawa.metrics import percent_correct_pairs, roc_auc
 
 

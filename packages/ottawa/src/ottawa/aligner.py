@@ -71,7 +71,9 @@ def ottawa_from_vectors(u: np.ndarray, v: np.ndarray, config: OttawaConfig) -> d
     def plan(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         C = F.cosine_cost(rows, cols)
         C_aug = F.augment_and_scale(C, F.null_cost(C, rows, config.null_cost), config.scale)
-        return F.one_side_ot(C_aug, config.reg, config.null_weight, config.num_iter, config.tol, config.solver)
+        return F.one_side_ot(
+            C_aug, config.reg, config.null_weight, config.num_iter, config.tol, config.solver
+        )
 
     P_fwd = plan(u, v)
     P_rev = plan(v, u)
@@ -85,8 +87,15 @@ def ottawa_from_vectors(u: np.ndarray, v: np.ndarray, config: OttawaConfig) -> d
     if config.word_score == "fraction":
         hall_words *= m
         omi_words *= n
-    return {"plan_fwd": P_fwd, "plan_rev": P_rev, "pairs": pairs, "hall": hall, "omi": omi,
-            "hall_words": hall_words, "omi_words": omi_words}
+    return {
+        "plan_fwd": P_fwd,
+        "plan_rev": P_rev,
+        "pairs": pairs,
+        "hall": hall,
+        "omi": omi,
+        "hall_words": hall_words,
+        "omi_words": omi_words,
+    }
 
 
 def check_pairs(srcs: Sequence[str], mts: Sequence[str]) -> None:
@@ -96,7 +105,9 @@ def check_pairs(srcs: Sequence[str], mts: Sequence[str]) -> None:
     for k, (s, t) in enumerate(zip(srcs, mts, strict=True)):
         for side, text in (("src", s), ("mt", t)):
             if not isinstance(text, str) or not text.split():
-                raise ValueError(f"{side}: pair {k} is empty; every pair needs at least one word on both sides")
+                raise ValueError(
+                    f"{side}: pair {k} is empty; every pair needs at least one word on both sides"
+                )
 
 
 class OttawaAligner:
@@ -118,13 +129,24 @@ class OttawaAligner:
         if self._encoder is None:
             from ottawa.encoder import WordEncoder
 
-            self._encoder = WordEncoder.offline(subword_pool=self.config.subword_pool, layer=self.config.layer)
+            self._encoder = WordEncoder.offline(
+                subword_pool=self.config.subword_pool, layer=self.config.layer
+            )
         return self._encoder
 
     def align_vectors(self, src_words, mt_words, u: np.ndarray, v: np.ndarray) -> AlignmentResult:
         r = ottawa_from_vectors(u, v, self.config)
-        return AlignmentResult(list(src_words), list(mt_words), r["pairs"], r["hall"], r["omi"],
-                               r["hall_words"], r["omi_words"], r["plan_fwd"], r["plan_rev"])
+        return AlignmentResult(
+            list(src_words),
+            list(mt_words),
+            r["pairs"],
+            r["hall"],
+            r["omi"],
+            r["hall_words"],
+            r["omi_words"],
+            r["plan_fwd"],
+            r["plan_rev"],
+        )
 
     def align(self, src: str, mt: str) -> AlignmentResult:
         """Align one pair (whitespace-split words)."""
@@ -135,8 +157,10 @@ class OttawaAligner:
         check_pairs(srcs, mts)
         enc = self.encoder.encode(list(srcs) + list(mts))
         k = len(srcs)
-        return [self.align_vectors(a.words, b.words, a.vectors, b.vectors)
-                for a, b in zip(enc[:k], enc[k:], strict=True)]
+        return [
+            self.align_vectors(a.words, b.words, a.vectors, b.vectors)
+            for a, b in zip(enc[:k], enc[k:], strict=True)
+        ]
 
     def score(self, srcs: Sequence[str], mts: Sequence[str]) -> list[dict[str, float]]:
         """Sentence scores ``{"hall", "omi"}`` per pair (higher = worse)."""

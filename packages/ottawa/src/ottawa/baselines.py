@@ -89,8 +89,10 @@ class _WordAligner:
         check_pairs(srcs, mts)
         enc = self.encoder.encode(list(srcs) + list(mts))
         k = len(srcs)
-        return [self.align_vectors(a.words, b.words, a.vectors, b.vectors)
-                for a, b in zip(enc[:k], enc[k:], strict=True)]
+        return [
+            self.align_vectors(a.words, b.words, a.vectors, b.vectors)
+            for a, b in zip(enc[:k], enc[k:], strict=True)
+        ]
 
     def score(self, srcs: Sequence[str], mts: Sequence[str]) -> list[dict[str, float]]:
         return [{"hall": float(r.hall), "omi": float(r.omi)} for r in self.align_batch(srcs, mts)]
@@ -101,7 +103,9 @@ class BalancedOTAligner(_WordAligner):
 
     name = "balanced-ot"
 
-    def __init__(self, encoder: Any = None, reg: float = 0.05, num_iter: int = 2000, tol: float = 1e-6) -> None:
+    def __init__(
+        self, encoder: Any = None, reg: float = 0.05, num_iter: int = 2000, tol: float = 1e-6
+    ) -> None:
         super().__init__(encoder)
         if not (np.isfinite(reg) and reg > 0):
             raise ValueError(f"reg: must be a finite number > 0, got {reg!r}")

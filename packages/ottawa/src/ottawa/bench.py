@@ -49,7 +49,9 @@ def run(quick: bool = True, lengths: tuple[int, ...] = LENGTHS) -> BenchReport:
             "ottawa (torch, 2 plans)": lambda u=u, v=v: ottawa_from_vectors(u, v, torch_cfg),
             "argmax": lambda u=u, v=v: argmax.links(u, v),
         }
-        rows += compare(cases, baseline="balanced-ot", params={"words": length}, warmup=1, repeats=repeats)
+        rows += compare(
+            cases, baseline="balanced-ot", params={"words": length}, warmup=1, repeats=repeats
+        )
 
     pairs = make_benchmark(8 if quick else 32, "hard", 123)
     srcs, mts = [p.src for p in pairs], [p.mt for p in pairs]
@@ -63,7 +65,9 @@ def run(quick: bool = True, lengths: tuple[int, ...] = LENGTHS) -> BenchReport:
     through = compare(
         {
             "encode (MiniLM, batch)": encode,
-            "ottawa OT (pot)": lambda: [ottawa_from_vectors(a.vectors, b.vectors, pot) for a, b in vecs],
+            "ottawa OT (pot)": lambda: [
+                ottawa_from_vectors(a.vectors, b.vectors, pot) for a, b in vecs
+            ],
             "balanced-ot OT": lambda: [balanced.links(a.vectors, b.vectors) for a, b in vecs],
         },
         baseline="encode (MiniLM, batch)",
@@ -79,4 +83,6 @@ def run(quick: bool = True, lengths: tuple[int, ...] = LENGTHS) -> BenchReport:
         "Throughput rows: ratio to encoding the same pairs (cache cleared each call).",
         "pairs/s: " + ", ".join(f"{k} {v:.1f}" for k, v in pps.items()),
     ]
-    return BenchReport("OTTAWA alignment time vs balanced OT and argmax", rows, baseline="balanced-ot", notes=notes)
+    return BenchReport(
+        "OTTAWA alignment time vs balanced OT and argmax", rows, baseline="balanced-ot", notes=notes
+    )

@@ -34,8 +34,19 @@ def _run(n_sentences: int, difficulty: str, seed: int, device: str) -> dict[str,
         name: evaluate_sentence(pairs, scores[name]["hall"], scores[name]["omi"]).mean
         for name in METHODS
     }
-    return {"summary": summary, "halomi_style": pair_auc, "n_pairs": len(pairs),
-            "seconds": time.perf_counter() - t0}
+    return {
+        "summary": summary,
+        "halomi_style": pair_auc,
+        "n_pairs": len(pairs),
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+def _pair_mean(table: list[dict[str, dict[str, float]]], a: str, b: str):
+    def mean(method: str) -> float:
+        return sum(t[method][a] + t[method][b] for t in table) / (2 * len(table))
+
+    return mean
 
 
 def _settings(ctx: RunContext, quick_n: int) -> list[tuple[int, str, int]]:
@@ -45,8 +56,15 @@ def _settings(ctx: RunContext, quick_n: int) -> list[tuple[int, str, int]]:
 
 
 def _config(settings: list[tuple[int, str, int]]) -> dict[str, Any]:
-    return {"encoder": "all-MiniLM-L6-v2 (offline)", "reg": 0.05, "solver": "pot", "null_cost": "adaptive",
-            "benchmark": [{"n_sources": n, "pairs": 6 * n, "difficulty": d, "seed": s} for n, d, s in settings]}
+    return {
+        "encoder": "all-MiniLM-L6-v2 (offline)",
+        "reg": 0.05,
+        "solver": "pot",
+        "null_cost": "adaptive",
+        "benchmark": [
+            {"n_sources": n, "pairs": 6 * n, "difficulty": d, "seed": s} for n, d, s in settings
+        ],
+    }
 
 
 def error_type_separation(ctx: RunContext) -> Result:
@@ -60,16 +78,24 @@ def error_type_separation(ctx: RunContext) -> Result:
     hall = [r["summary"]["ottawa"]["hvo_hall"] for r in runs]
     omi = [r["summary"]["ottawa"]["hvo_omi"] for r in runs]
     cos = [r["summary"]["cosine"]["hvo_hall"] for r in runs]
-    holds = all(h >= 0.75 for h in hall) and all(o <= 0.25 for o in omi) and all(abs(c - 0.5) <= 0.15 for c in cos)
+    holds = (
+        all(h >= 0.75 for h in hall)
+        and all(o <= 0.25 for o in omi)
+        and all(abs(c - 0.5) <= 0.15 for c in cos)
+    )
     return Result(
         metric="H-vs-O ROC-AUC of the OTTAWA hall score (hallucinations = 1, omissions = 0)",
         ours=min(hall),
         baseline=cos[0] if len(cos) == 1 else max(cos, key=lambda c: abs(c - 0.5)),
         baseline_name="sentence cosine (MiniLM), same AUC",
         holds=holds,
-        details={"ottawa_hvo_hall": hall, "ottawa_hvo_omi": omi, "cosine_hvo": cos,
-                 "per_method": [r["summary"] for r in runs],
-                 "thresholds": "hall >= 0.75, omi <= 0.25, |cosine - 0.5| <= 0.15"},
+        details={
+            "ottawa_hvo_hall": hall,
+            "ottawa_hvo_omi": omi,
+            "cosine_hvo": cos,
+            "per_method": [r["summary"] for r in runs],
+            "thresholds": "hall >= 0.75, omi <= 0.25, |cosine - 0.5| <= 0.15",
+        },
         config=_config(settings),
         note="Synthetic English pairs, monolingual MiniLM; hall-full is left out of H-vs-O "
         "(it is a full omission too; *_incl_full in details keeps it).",
@@ -85,18 +111,30 @@ def null_beats_balanced(ctx: RunContext) -> Result:
     """
     settings = _settings(ctx, 60)
     runs = [_run(n, d, s, ctx.device) for n, d, s in settings]
-    table = [{k: {m: r["summary"][k][m] for m in ("hall_vs_clean", "omi_vs_clean")}
-              for k in ("ottawa", "balanced-ot")} for r in runs]
-    holds = all(t["ottawa"][m] > t["balanced-ot"][m] for t in table for m in ("hall_vs_clean", "omi_vs_clean"))
-    mean = lambda k: sum(t[k]["hall_vs_clean"] + t[k]["omi_vs_clean"] for t in table) / (2 * len(table))  # noqa: E731
+    table = [
+        {
+            k: {m: r["summary"][k][m] for m in ("hall_vs_clean", "omi_vs_clean")}
+            for k in ("ottawa", "balanced-ot")
+        }
+        for r in runs
+    ]
+    holds = all(
+        t["ottawa"][m] > t["balanced-ot"][m]
+        for t in table
+        for m in ("hall_vs_clean", "omi_vs_clean")
+    )
+    mean = _pair_mean(table, "hall_vs_clean", "omi_vs_clean")
     return Result(
         metric="mean of hall-vs-clean and omi-vs-clean ROC-AUC",
         ours=mean("ottawa"),
         baseline=mean("balanced-ot"),
         baseline_name="balanced OT without null (ot.sinkhorn)",
         holds=holds,
-        details={"per_run": table, "halomi_style_pair_auc": [r["halomi_style"] for r in runs],
-                 "rule": "OTTAWA > balanced OT on both tasks in every run"},
+        details={
+            "per_run": table,
+            "halomi_style_pair_auc": [r["halomi_style"] for r in runs],
+            "rule": "OTTAWA > balanced OT on both tasks in every run",
+        },
         config=_config(settings),
         note="Synthetic English pairs with function-word noise, monolingual MiniLM.",
     )
@@ -110,10 +148,17 @@ def word_level(ctx: RunContext) -> Result:
     """
     settings = _settings(ctx, 120)
     runs = [_run(n, d, s, ctx.device) for n, d, s in settings]
-    table = [{"ottawa": {k: r["summary"]["ottawa"][k] for k in ("hall_word", "omi_word")},
-              "max-similarity": {k: r["summary"]["argmax"][k] for k in ("hall_word", "omi_word")}} for r in runs]
-    holds = all(t["ottawa"][k] >= t["max-similarity"][k] for t in table for k in ("hall_word", "omi_word"))
-    mean = lambda k: sum(t[k]["hall_word"] + t[k]["omi_word"] for t in table) / (2 * len(table))  # noqa: E731
+    table = [
+        {
+            "ottawa": {k: r["summary"]["ottawa"][k] for k in ("hall_word", "omi_word")},
+            "max-similarity": {k: r["summary"]["argmax"][k] for k in ("hall_word", "omi_word")},
+        }
+        for r in runs
+    ]
+    holds = all(
+        t["ottawa"][k] >= t["max-similarity"][k] for t in table for k in ("hall_word", "omi_word")
+    )
+    mean = _pair_mean(table, "hall_word", "omi_word")
     return Result(
         metric="mean word ROC-AUC (hallucinated MT words, omitted source words)",
         ours=mean("ottawa"),

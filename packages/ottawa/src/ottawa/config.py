@@ -82,7 +82,9 @@ class OttawaConfig:
         else:
             value = float(self.null_cost)
             if not (0.0 <= value <= 1.0):
-                raise UserError(f"null_cost: a fixed cost must lie in [0, 1], got {self.null_cost!r}")
+                raise UserError(
+                    f"null_cost: a fixed cost must lie in [0, 1], got {self.null_cost!r}"
+                )
             self.null_cost = value
         nw = float(self.null_weight)
         if not math.isfinite(nw) or nw < 0:

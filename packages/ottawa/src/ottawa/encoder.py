@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from papershelf.errors import UserError
 
 __all__ = ["OFFLINE_NAMES", "WordEncoder", "WordVectors", "offline_encoder_path", "split_words"]
@@ -32,12 +31,16 @@ class WordVectors:
     vectors: np.ndarray
 
 
-def split_words(sentence: str, splitter: str | Callable[[str], list[str]] = "whitespace") -> list[str]:
+def split_words(
+    sentence: str, splitter: str | Callable[[str], list[str]] = "whitespace"
+) -> list[str]:
     """Split a sentence into words ("whitespace" or a callable)."""
     if callable(splitter):
         return list(splitter(sentence))
     if splitter != "whitespace":
-        raise UserError(f"splitter: {splitter!r} is not allowed; choose whitespace or pass a callable")
+        raise UserError(
+            f"splitter: {splitter!r} is not allowed; choose whitespace or pass a callable"
+        )
     return sentence.split()
 
 
@@ -65,9 +68,13 @@ def _load(name_or_path: str) -> tuple[Any, Any]:
     hint = "use encoder 'offline' (--encoder offline) for the bundled all-MiniLM-L6-v2"
     if Path(name_or_path).exists():
         try:
-            return AutoModel.from_pretrained(name_or_path), AutoTokenizer.from_pretrained(name_or_path)
+            return AutoModel.from_pretrained(name_or_path), AutoTokenizer.from_pretrained(
+                name_or_path
+            )
         except Exception as exc:
-            raise UserError(f"encoder: cannot load the folder {name_or_path!r} ({type(exc).__name__}); {hint}") from None
+            raise UserError(
+                f"encoder: cannot load the folder {name_or_path!r} ({type(exc).__name__}); {hint}"
+            ) from None
     attempts = [True] if os.environ.get("HF_HUB_OFFLINE") == "1" else [True, False]
     for local_only in attempts:
         try:
@@ -76,7 +83,9 @@ def _load(name_or_path: str) -> tuple[Any, Any]:
             return model, tok
         except Exception:
             continue
-    raise UserError(f"encoder: {name_or_path!r} is not a folder and cannot be loaded offline; {hint}")
+    raise UserError(
+        f"encoder: {name_or_path!r} is not a folder and cannot be loaded offline; {hint}"
+    )
 
 
 def _sentence_pooling(name: str) -> str:
@@ -151,7 +160,9 @@ class WordEncoder:
         unk = self.tokenizer.unk_token_id
         return [p if p else [unk] for p in ids]
 
-    def _layout(self, index: int, sentence: str) -> tuple[list[str], list[int], list[tuple[int, int]]]:
+    def _layout(
+        self, index: int, sentence: str
+    ) -> tuple[list[str], list[int], list[tuple[int, int]]]:
         words = split_words(sentence, self.splitter)
         if not words:
             raise UserError(f"sentence {index}: has no words (empty line?)")
@@ -171,7 +182,9 @@ class WordEncoder:
                     f"sentence {index}: {len(ids)} tokens exceed the encoder limit {self.max_length}; "
                     "pass truncate=True (--truncate) to cut it"
                 )
-            ids = ids[: self.max_length - 1] + ([sep_id] if sep_id is not None else [ids[self.max_length - 1]])
+            ids = ids[: self.max_length - 1] + (
+                [sep_id] if sep_id is not None else [ids[self.max_length - 1]]
+            )
             last = self.max_length - 2
             spans = [(min(s, last), max(min(e, last + 1), min(s, last) + 1)) for s, e in spans]
         return words, ids, spans
@@ -232,7 +245,8 @@ class WordEncoder:
         for start in range(0, len(todo), self.batch_size):
             chunk = todo[start : start + self.batch_size]
             ids = [
-                self.tokenizer(s, truncation=True, max_length=self.max_length)["input_ids"] for s in chunk
+                self.tokenizer(s, truncation=True, max_length=self.max_length)["input_ids"]
+                for s in chunk
             ]
             for s, h in zip(chunk, self._forward(ids), strict=True):
                 v = h[0] if self.pooling == "cls" else h.mean(axis=0)

@@ -33,7 +33,11 @@ def make_method(name: str, encoder: Any, config: Any = None) -> Any:
 
 
 def score_methods(
-    srcs: Sequence[str], mts: Sequence[str], methods: Sequence[str], encoder: Any, config: Any = None
+    srcs: Sequence[str],
+    mts: Sequence[str],
+    methods: Sequence[str],
+    encoder: Any,
+    config: Any = None,
 ) -> dict[str, dict[str, Any]]:
     """Sentence and word scores of each method: ``{method: {hall, omi, hall_words, omi_words, seconds}}``.
 
@@ -63,7 +67,9 @@ def score_methods(
     return out
 
 
-def synthetic_summary(pairs: Sequence[Any], scores: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]]:
+def synthetic_summary(
+    pairs: Sequence[Any], scores: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, float]]:
     """Per method: H-vs-O separation AUCs, detection AUCs against clean, and word AUCs.
 
     ``hvo_hall`` / ``hvo_omi``: ROC-AUC of the hall / omi score with hallucination variants
@@ -91,9 +97,11 @@ def synthetic_summary(pairs: Sequence[Any], scores: dict[str, dict[str, Any]]) -
             "omi_vs_clean": roc_auc(is_o[is_o | clean], o[is_o | clean]),
         }
         if s.get("hall_words") is not None:
-            row["hall_word"] = roc_auc(np.concatenate([p.mt_word_labels for p in pairs]),
-                                       np.concatenate(s["hall_words"]))
-            row["omi_word"] = roc_auc(np.concatenate([p.src_word_labels for p in pairs]),
-                                      np.concatenate(s["omi_words"]))
+            row["hall_word"] = roc_auc(
+                np.concatenate([p.mt_word_labels for p in pairs]), np.concatenate(s["hall_words"])
+            )
+            row["omi_word"] = roc_auc(
+                np.concatenate([p.src_word_labels for p in pairs]), np.concatenate(s["omi_words"])
+            )
         summary[name] = {k: float(v) for k, v in row.items()}
     return summary

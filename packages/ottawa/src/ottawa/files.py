@@ -29,7 +29,9 @@ def read_pair_files(src: str | Path, mt: str | Path) -> tuple[list[str], list[st
     for path, lines in ((src, a), (mt, b)):
         for k, line in enumerate(lines, start=1):
             if not line.split():
-                raise UserError(f"{path}:{k}: empty line; every line needs a sentence with at least one word")
+                raise UserError(
+                    f"{path}:{k}: empty line; every line needs a sentence with at least one word"
+                )
     if not a:
         raise UserError(f"{src}: the file is empty")
     return a, b

@@ -55,7 +55,9 @@ def null_cost(C: np.ndarray, u: np.ndarray, mode: str | float = "adaptive") -> f
     if not isinstance(mode, str):
         return float(mode)
     if mode not in NULL_MODES:
-        raise ValueError(f"null_cost: {mode!r} is not allowed; choose from {', '.join(NULL_MODES)} or a float")
+        raise ValueError(
+            f"null_cost: {mode!r} is not allowed; choose from {', '.join(NULL_MODES)} or a float"
+        )
     if mode == "median":
         return float(np.median(C))
     if mode == "deq":
@@ -127,12 +129,20 @@ def one_side_ot(
     else:
         P = _torch_scaling(C_aug, a, b, reg, num_iter, tol, log=solver == "torch-log")
     if not np.all(np.isfinite(P)):
-        raise ValueError(f"the transport plan has NaN/inf at reg={reg}; use a larger reg or solver='torch-log'")
+        raise ValueError(
+            f"the transport plan has NaN/inf at reg={reg}; use a larger reg or solver='torch-log'"
+        )
     return P
 
 
 def _torch_scaling(
-    C_aug: np.ndarray, a: np.ndarray, b: np.ndarray, reg: float, num_iter: int, tol: float, log: bool
+    C_aug: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    reg: float,
+    num_iter: int,
+    tol: float,
+    log: bool,
 ) -> np.ndarray:
     import torch
 
@@ -168,8 +178,15 @@ def balanced_ot(C: np.ndarray, reg: float, num_iter: int = 2000, tol: float = 1e
     C = np.asarray(C, dtype=np.float64)
     n, m = C.shape
     method = "sinkhorn" if reg >= MIN_PLAIN_REG else "sinkhorn_log"
-    P = ot.sinkhorn(np.full(n, 1.0 / n), np.full(m, 1.0 / m), C, reg, method=method,
-                    numItermax=int(num_iter), stopThr=float(tol))
+    P = ot.sinkhorn(
+        np.full(n, 1.0 / n),
+        np.full(m, 1.0 / m),
+        C,
+        reg,
+        method=method,
+        numItermax=int(num_iter),
+        stopThr=float(tol),
+    )
     return np.asarray(P, dtype=np.float64)
 
 
@@ -200,5 +217,7 @@ def mutual_argmax(
     elif mode == "union":
         pairs = fwd | rev
     else:
-        raise ValueError(f"alignment: {mode!r} is not allowed; choose from intersect, forward, reverse, union")
+        raise ValueError(
+            f"alignment: {mode!r} is not allowed; choose from intersect, forward, reverse, union"
+        )
     return sorted(pairs)

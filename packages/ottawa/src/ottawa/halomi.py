@@ -32,7 +32,16 @@ __all__ = [
 ]
 
 DOWNLOAD_URL = "https://dl.fbaipublicfiles.com/nllb/halomi_release_v2.zip"
-REQUIRED = ("src_lang", "tgt_lang", "src_text", "mt_text", "omit_spans", "hall_spans", "class_hall", "class_omit")
+REQUIRED = (
+    "src_lang",
+    "tgt_lang",
+    "src_text",
+    "mt_text",
+    "omit_spans",
+    "hall_spans",
+    "class_hall",
+    "class_omit",
+)
 _SPAN = re.compile(r"<<<(.*?)>>>", re.S)
 
 
@@ -73,7 +82,9 @@ class HalOmiReport:
     def to_markdown(self, title: str = "") -> str:
         keys = list(self.mean)
         lines = ([f"**{title}**", ""] if title else []) + [
-            "| direction | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys)]
+            "| direction | " + " | ".join(keys) + " |",
+            "|---|" + "---|" * len(keys),
+        ]
         for d, vals in sorted(self.per_direction.items()):
             lines.append(f"| {d} | " + " | ".join(_fmt(vals.get(k)) for k in keys) + " |")
         lines.append("| **mean** | " + " | ".join(_fmt(self.mean[k]) for k in keys) + " |")
@@ -119,7 +130,9 @@ def span_word_labels(marked: str, plain: str) -> list[int] | None:
 def _class(value: str, column: str, where: str) -> int:
     head = value.strip().split("_", 1)[0]
     if not head.isdigit() or not 1 <= int(head) <= 4:
-        raise ValueError(f"{where}: {column} {value!r} must start with a class 1-4 (e.g. '1_No_hallucination')")
+        raise ValueError(
+            f"{where}: {column} {value!r} must start with a class 1-4 (e.g. '1_No_hallucination')"
+        )
     return int(head)
 
 
@@ -127,14 +140,18 @@ def _find_tsv(path: Path) -> Path:
     if path.is_file():
         return path
     if not path.is_dir():
-        raise FileNotFoundError(f"halomi: {path} does not exist; HalOmi is not bundled (CC-BY-NC 4.0): "
-                                f"download {DOWNLOAD_URL}, unzip it and pass the folder")
+        raise FileNotFoundError(
+            f"halomi: {path} does not exist; HalOmi is not bundled (CC-BY-NC 4.0): "
+            f"download {DOWNLOAD_URL}, unzip it and pass the folder"
+        )
     for name in ("halomi_core.tsv", "halomi_full.tsv"):
         found = sorted(path.rglob(name))
         if found:
             return found[0]
-    raise FileNotFoundError(f"halomi: no halomi_core.tsv or halomi_full.tsv under {path}; HalOmi is not bundled "
-                            f"(CC-BY-NC 4.0): download {DOWNLOAD_URL}, unzip it and pass the folder")
+    raise FileNotFoundError(
+        f"halomi: no halomi_core.tsv or halomi_full.tsv under {path}; HalOmi is not bundled "
+        f"(CC-BY-NC 4.0): download {DOWNLOAD_URL}, unzip it and pass the folder"
+    )
 
 
 def load_halomi(folder_or_file: str | Path, natural_only: bool = True) -> HalOmiData:
@@ -150,21 +167,25 @@ def load_halomi(folder_or_file: str | Path, natural_only: bool = True) -> HalOmi
         reader = csv.DictReader(fh, delimiter="\t")
         missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
         if missing:
-            raise ValueError(f"{tsv}: missing column(s) {', '.join(missing)}; expected {', '.join(REQUIRED)}")
+            raise ValueError(
+                f"{tsv}: missing column(s) {', '.join(missing)}; expected {', '.join(REQUIRED)}"
+            )
         for line, rec in enumerate(reader, start=2):
             if natural_only and rec.get("perturbation", "natural") not in ("natural", ""):
                 continue
             where = f"{tsv}:{line}"
-            rows.append(HalOmiRow(
-                direction=f"{rec['src_lang']}-{rec['tgt_lang']}",
-                src_text=rec["src_text"],
-                mt_text=rec["mt_text"],
-                hall_class=_class(rec["class_hall"], "class_hall", where),
-                omit_class=_class(rec["class_omit"], "class_omit", where),
-                src_word_labels=span_word_labels(rec["omit_spans"], rec["src_text"]),
-                mt_word_labels=span_word_labels(rec["hall_spans"], rec["mt_text"]),
-                extra={"data_source": rec.get("data_source", "")},
-            ))
+            rows.append(
+                HalOmiRow(
+                    direction=f"{rec['src_lang']}-{rec['tgt_lang']}",
+                    src_text=rec["src_text"],
+                    mt_text=rec["mt_text"],
+                    hall_class=_class(rec["class_hall"], "class_hall", where),
+                    omit_class=_class(rec["class_omit"], "class_omit", where),
+                    src_word_labels=span_word_labels(rec["omit_spans"], rec["src_text"]),
+                    mt_word_labels=span_word_labels(rec["hall_spans"], rec["mt_text"]),
+                    extra={"data_source": rec.get("data_source", "")},
+                )
+            )
     if not rows:
         raise ValueError(f"{tsv}: no rows to evaluate")
     return HalOmiData(rows, source=str(tsv))
@@ -181,7 +202,9 @@ def _rows(data: HalOmiData | Sequence[HalOmiRow]) -> Sequence[HalOmiRow]:
     return data.rows if isinstance(data, HalOmiData) else data
 
 
-def evaluate_sentence(data: HalOmiData | Sequence[HalOmiRow], hall: Sequence[float], omi: Sequence[float]) -> HalOmiReport:
+def evaluate_sentence(
+    data: HalOmiData | Sequence[HalOmiRow], hall: Sequence[float], omi: Sequence[float]
+) -> HalOmiReport:
     """HalOmi sentence evaluation (higher score = worse), per direction then averaged.
 
     ``hall``: pair-AUC of hallucination scores against ``hall_class`` on all rows;
@@ -207,7 +230,9 @@ def evaluate_sentence(data: HalOmiData | Sequence[HalOmiRow], hall: Sequence[flo
 
 
 def evaluate_words(
-    data: HalOmiData | Sequence[HalOmiRow], hall_words: Sequence[Sequence[float]], omi_words: Sequence[Sequence[float]]
+    data: HalOmiData | Sequence[HalOmiRow],
+    hall_words: Sequence[Sequence[float]],
+    omi_words: Sequence[Sequence[float]],
 ) -> HalOmiReport:
     """Word-level ROC-AUC pooled over the words of a direction, averaged over directions.
 
@@ -218,8 +243,10 @@ def evaluate_words(
     per: dict[str, dict[str, float]] = {}
     for d, idx in _by_direction(rows).items():
         out = {}
-        for key, scores, attr in (("hall_word_roc", hall_words, "mt_word_labels"),
-                                  ("omi_word_roc", omi_words, "src_word_labels")):
+        for key, scores, attr in (
+            ("hall_word_roc", hall_words, "mt_word_labels"),
+            ("omi_word_roc", omi_words, "src_word_labels"),
+        ):
             ys, xs = [], []
             for k in idx:
                 labels = getattr(rows[k], attr)

@@ -42,7 +42,9 @@ def roc_auc(labels: Sequence[int | bool], scores: Sequence[float]) -> float:
     start = 0
     for end in range(1, len(scores) + 1):
         if end == len(scores) or sorted_scores[end] != sorted_scores[start]:
-            ranks[order[start:end]] = (start + end + 1) / 2.0  # average 1-based rank of the tie block
+            ranks[order[start:end]] = (
+                start + end + 1
+            ) / 2.0  # average 1-based rank of the tie block
             start = end
     u = ranks[labels].sum() - n_pos * (n_pos + 1) / 2.0
     return float(u / (n_pos * n_neg))

@@ -8,7 +8,11 @@ __all__ = ["one_side_ot_numpy"]
 
 
 def one_side_ot_numpy(
-    C_aug: np.ndarray, reg: float, null_weight: float = 1.0, num_iter: int = 100_000, tol: float = 1e-12
+    C_aug: np.ndarray,
+    reg: float,
+    null_weight: float = 1.0,
+    num_iter: int = 100_000,
+    tol: float = 1e-12,
 ) -> np.ndarray:
     """``K = exp(-C_aug / reg)``; repeat {rows scaled to 1/n; columns clipped to their caps}.
 

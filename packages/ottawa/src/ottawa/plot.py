@@ -24,7 +24,9 @@ def plot_alignment(result: Any, path: Path) -> Path:
     P = result.plan_rev * len(result.mt_words)  # each row sums to 1
     fig, ax = plt.subplots(figsize=(0.45 * P.shape[1] + 2.5, 0.4 * P.shape[0] + 2))
     im = ax.imshow(P, cmap="viridis", vmin=0, vmax=1, aspect="auto")
-    ax.set_xticks(range(P.shape[1]), [*result.src_words, "NULL"], rotation=60, ha="right", fontsize=8)
+    ax.set_xticks(
+        range(P.shape[1]), [*result.src_words, "NULL"], rotation=60, ha="right", fontsize=8
+    )
     ax.set_yticks(range(P.shape[0]), result.mt_words, fontsize=8)
     for i, j in result.pairs:
         ax.add_patch(plt.Rectangle((i - 0.5, j - 0.5), 1, 1, fill=False, edgecolor="red", lw=1.5))

@@ -18,29 +18,160 @@ __all__ = ["KINDS", "SynthPair", "make_benchmark"]
 
 KINDS = ("clean", "hall-small", "hall-partial", "hall-full", "omi-small", "omi-partial")
 _CLASSES = {  # kind -> (hall_class, omit_class)
-    "clean": (1, 1), "hall-small": (2, 1), "hall-partial": (3, 1), "hall-full": (4, 4),
-    "omi-small": (1, 2), "omi-partial": (1, 3),
+    "clean": (1, 1),
+    "hall-small": (2, 1),
+    "hall-partial": (3, 1),
+    "hall-full": (4, 4),
+    "omi-small": (1, 2),
+    "omi-partial": (1, 3),
 }
 
-NOUNS = ("farmer doctor teacher pilot painter student soldier merchant sailor nurse baker lawyer "
-         "child dog horse cat fox wolf bird lion journalist engineer singer driver judge priest "
-         "scientist fisherman poet minister").split()
-OBJECTS = ("letter basket bicycle violin lantern map ladder hammer wagon carpet ticket ring "
-           "umbrella camera blanket bottle mirror book kettle clock").split()
-ADJS = ("old young tall quiet angry tired clever brave famous lonely gentle proud nervous "
-        "cheerful wealthy careful honest curious strict patient").split()
-OBJ_ADJS = ("red heavy broken wooden golden dusty shiny small ancient cheap fragile green").split()
-VERBS = ("carried repaired painted found sold borrowed dropped cleaned hid delivered "
-         "examined stole bought wrapped opened").split()
-PREPS = ("near inside behind across beside outside").split()
-PLACES = ("river market station church harbour forest bridge library castle garden "
-          "hospital factory village stadium museum bakery").split()
-PLACE_ADJS = ("crowded empty distant northern muddy narrow busy silent").split()
+NOUNS = [
+    "farmer",
+    "doctor",
+    "teacher",
+    "pilot",
+    "painter",
+    "student",
+    "soldier",
+    "merchant",
+    "sailor",
+    "nurse",
+    "baker",
+    "lawyer",
+    "child",
+    "dog",
+    "horse",
+    "cat",
+    "fox",
+    "wolf",
+    "bird",
+    "lion",
+    "journalist",
+    "engineer",
+    "singer",
+    "driver",
+    "judge",
+    "priest",
+    "scientist",
+    "fisherman",
+    "poet",
+    "minister",
+]
+OBJECTS = [
+    "letter",
+    "basket",
+    "bicycle",
+    "violin",
+    "lantern",
+    "map",
+    "ladder",
+    "hammer",
+    "wagon",
+    "carpet",
+    "ticket",
+    "ring",
+    "umbrella",
+    "camera",
+    "blanket",
+    "bottle",
+    "mirror",
+    "book",
+    "kettle",
+    "clock",
+]
+ADJS = [
+    "old",
+    "young",
+    "tall",
+    "quiet",
+    "angry",
+    "tired",
+    "clever",
+    "brave",
+    "famous",
+    "lonely",
+    "gentle",
+    "proud",
+    "nervous",
+    "cheerful",
+    "wealthy",
+    "careful",
+    "honest",
+    "curious",
+    "strict",
+    "patient",
+]
+OBJ_ADJS = [
+    "red",
+    "heavy",
+    "broken",
+    "wooden",
+    "golden",
+    "dusty",
+    "shiny",
+    "small",
+    "ancient",
+    "cheap",
+    "fragile",
+    "green",
+]
+VERBS = [
+    "carried",
+    "repaired",
+    "painted",
+    "found",
+    "sold",
+    "borrowed",
+    "dropped",
+    "cleaned",
+    "hid",
+    "delivered",
+    "examined",
+    "stole",
+    "bought",
+    "wrapped",
+    "opened",
+]
+PREPS = ["near", "inside", "behind", "across", "beside", "outside"]
+PLACES = [
+    "river",
+    "market",
+    "station",
+    "church",
+    "harbour",
+    "forest",
+    "bridge",
+    "library",
+    "castle",
+    "garden",
+    "hospital",
+    "factory",
+    "village",
+    "stadium",
+    "museum",
+    "bakery",
+]
+PLACE_ADJS = ["crowded", "empty", "distant", "northern", "muddy", "narrow", "busy", "silent"]
 CONNECTORS = ("and", "while", "because", "after", "before", "but")
 ADVERBS = ("slowly", "quickly", "secretly", "carefully", "proudly")
 NOISE_INSERT = ("very", "also", "really", "just", "then")
-CONTENT_INSERT = ("suddenly", "purple", "electric", "enormous", "frozen", "volcanic", "tropical",
-                  "invisible", "furious", "medieval", "digital", "poisonous", "thunder", "diamond")
+CONTENT_INSERT = (
+    "suddenly",
+    "purple",
+    "electric",
+    "enormous",
+    "frozen",
+    "volcanic",
+    "tropical",
+    "invisible",
+    "furious",
+    "medieval",
+    "digital",
+    "poisonous",
+    "thunder",
+    "diamond",
+)
 
 
 @dataclass
@@ -84,7 +215,12 @@ def _sentence(rng: np.random.Generator) -> list[str]:
     if rng.random() < 0.6:
         words += [str(rng.choice(CONNECTORS)), *_clause(rng)]
     else:
-        words += [str(rng.choice(("in", "at", "by"))), "the", str(rng.choice(PLACE_ADJS)), str(rng.choice(PLACES))]
+        words += [
+            str(rng.choice(("in", "at", "by"))),
+            "the",
+            str(rng.choice(PLACE_ADJS)),
+            str(rng.choice(PLACES)),
+        ]
     return words
 
 
@@ -95,7 +231,9 @@ def _content_positions(tokens: list[tuple[str, int, int | None]]) -> list[int]:
     return [k for k, (w, _, _) in enumerate(tokens) if w not in _FUNCTION]
 
 
-def _variant(kind: str, src: list[str], other: list[str], rng: np.random.Generator, noise: bool) -> SynthPair:
+def _variant(
+    kind: str, src: list[str], other: list[str], rng: np.random.Generator, noise: bool
+) -> SynthPair:
     tokens: list[tuple[str, int, int | None]] = [(w, 0, i) for i, w in enumerate(src)]
     src_labels = [0] * len(src)
     if kind == "hall-small":
@@ -111,7 +249,9 @@ def _variant(kind: str, src: list[str], other: list[str], rng: np.random.Generat
         tokens = [(w, 1, None) for w in other]
         src_labels = [1] * len(src)
     elif kind == "omi-small":
-        for k in sorted(rng.choice(_content_positions(tokens), size=2, replace=False), reverse=True):
+        for k in sorted(
+            rng.choice(_content_positions(tokens), size=2, replace=False), reverse=True
+        ):
             src_labels[tokens[int(k)][2]] = 1
             del tokens[int(k)]
     elif kind == "omi-partial":
@@ -126,7 +266,9 @@ def _variant(kind: str, src: list[str], other: list[str], rng: np.random.Generat
             if thes and rng.random() < 0.5:
                 del tokens[int(rng.choice(thes))]
             else:
-                tokens.insert(int(rng.integers(1, len(tokens) + 1)), (str(rng.choice(NOISE_INSERT)), 0, None))
+                tokens.insert(
+                    int(rng.integers(1, len(tokens) + 1)), (str(rng.choice(NOISE_INSERT)), 0, None)
+                )
     hall_class, omit_class = _CLASSES[kind]
     return SynthPair(
         src=" ".join(src),
@@ -139,7 +281,9 @@ def _variant(kind: str, src: list[str], other: list[str], rng: np.random.Generat
     )
 
 
-def make_benchmark(n_sentences: int = 120, difficulty: str = "hard", seed: int = 0) -> list[SynthPair]:
+def make_benchmark(
+    n_sentences: int = 120, difficulty: str = "hard", seed: int = 0
+) -> list[SynthPair]:
     """``n_sentences`` distinct sources × the six ``KINDS`` (6 n pairs), deterministic in ``seed``."""
     if difficulty not in ("easy", "hard"):
         raise ValueError(f"difficulty: {difficulty!r} is not allowed; choose easy, hard")
