@@ -64,7 +64,7 @@ def test_out_of_order_names_line(tmp_path):
 
 def test_missing_columns(tmp_path):
     p = _write(tmp_path, "source,dst,time\n0,1,1.0\n")
-    with pytest.raises(UserError, match="missing column.*src.*t"):
+    with pytest.raises(UserError, match=r"missing column.*src.*t"):
         read_events(p)
 
 

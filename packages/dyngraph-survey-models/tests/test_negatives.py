@@ -16,7 +16,7 @@ def test_random_keeps_source_and_avoids_positive(small_stream):
     assert torch.equal(ns, src.view(-1, 1).expand(-1, 5))
     assert (nd != dst.view(-1, 1)).all()
     assert (nd >= s.num_src_nodes).all() and (nd < s.num_nodes).all()
-    ns2, nd2 = NegativeSampler("random", s, seed=0).sample(src, dst, t0, k=5)
+    _, nd2 = NegativeSampler("random", s, seed=0).sample(src, dst, t0, k=5)
     assert torch.equal(nd, nd2)
 
 
@@ -51,7 +51,7 @@ def test_historical_shortfall_warns_and_fills(small_stream):
     s = small_stream
     src, dst, t0 = _batch(s, 2, 30)
     with pytest.warns(UserWarning, match="filling with random"):
-        ns, nd = NegativeSampler("historical", s, seed=0).sample(src, dst, t0, k=2)
+        ns, _ = NegativeSampler("historical", s, seed=0).sample(src, dst, t0, k=2)
     assert ns.shape == (28, 2)
 
 
