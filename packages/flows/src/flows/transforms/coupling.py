@@ -68,7 +68,7 @@ class _Coupling(TransformModule):
     def _univariate(self, zb: Tensor, theta: Tensor, inverse: bool) -> tuple[Tensor, Tensor]:
         raise NotImplementedError
 
-    def _apply(self, z: Tensor, c: Tensor | None, inverse: bool) -> tuple[Tensor, Tensor]:
+    def _couple(self, z: Tensor, c: Tensor | None, inverse: bool) -> tuple[Tensor, Tensor]:
         theta = self._theta(z, c)
         zb = z[..., self.idx_b]
         shape = torch.broadcast_shapes(zb.shape, theta.shape[:-1])
@@ -78,10 +78,10 @@ class _Coupling(TransformModule):
         return x, ladj.sum(-1)
 
     def forward_and_ladj(self, z: Tensor, c: Tensor | None) -> tuple[Tensor, Tensor]:
-        return self._apply(z, c, inverse=False)
+        return self._couple(z, c, inverse=False)
 
     def inverse_and_ladj(self, x: Tensor, c: Tensor | None) -> tuple[Tensor, Tensor]:
-        return self._apply(x, c, inverse=True)
+        return self._couple(x, c, inverse=True)
 
 
 class AdditiveCoupling(_Coupling):

@@ -1,0 +1,1 @@
+"""The experiments behind the three papers' claims (see ``flows.paper``)."""
