@@ -9,10 +9,6 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from transformers import LlamaConfig
-from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
-from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding
-
 from resonance_rope import RopeConfig, compute_inv_freq
 from resonance_rope.freqs import (
     compute_rope,
@@ -24,6 +20,9 @@ from resonance_rope.freqs import (
     yarn_correction_range,
 )
 from resonance_rope.naive import naive_feature_gap
+from transformers import LlamaConfig
+from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
+from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding
 
 
 def hf_config(head_dim: int, base: float, max_len: int, rope_parameters: dict) -> LlamaConfig:
@@ -36,20 +35,41 @@ def hf_config(head_dim: int, base: float, max_len: int, rope_parameters: dict) -
     )
 
 
-YARN_SHAPES = [(128, 1e4, 4096, s) for s in (2, 4, 8, 16)] + [(128, 1e6, 32768, 4), (64, 1e4, 64, 4)]
-MSCALES = [{}, {"mscale": 1.0, "mscale_all_dim": 1.0}, {"mscale": 0.707, "mscale_all_dim": 1.0},
-           {"attention_factor": 0.9}]
+YARN_SHAPES = [(128, 1e4, 4096, s) for s in (2, 4, 8, 16)] + [
+    (128, 1e6, 32768, 4),
+    (64, 1e4, 64, 4),
+]
+MSCALES = [
+    {},
+    {"mscale": 1.0, "mscale_all_dim": 1.0},
+    {"mscale": 0.707, "mscale_all_dim": 1.0},
+    {"attention_factor": 0.9},
+]
 
 
-@pytest.mark.parametrize(("shape", "truncate", "extra"), list(itertools.product(YARN_SHAPES, (True, False), MSCALES)))
+@pytest.mark.parametrize(
+    ("shape", "truncate", "extra"), list(itertools.product(YARN_SHAPES, (True, False), MSCALES))
+)
 def test_yarn_matches_transformers(shape, truncate, extra):
     d, base, orig, s = shape
-    params = {"rope_type": "yarn", "factor": float(s), "original_max_position_embeddings": orig,
-              "truncate": truncate, **extra}
+    params = {
+        "rope_type": "yarn",
+        "factor": float(s),
+        "original_max_position_embeddings": orig,
+        "truncate": truncate,
+        **extra,
+    }
     hf_inv, hf_factor = ROPE_INIT_FUNCTIONS["yarn"](hf_config(d, base, int(orig * s), params))
-    cfg = RopeConfig(head_dim=d, base=base, rope_type="yarn", factor=float(s),
-                     original_max_position_embeddings=orig, max_position_embeddings=int(orig * s),
-                     truncate=truncate, **extra)
+    cfg = RopeConfig(
+        head_dim=d,
+        base=base,
+        rope_type="yarn",
+        factor=float(s),
+        original_max_position_embeddings=orig,
+        max_position_embeddings=int(orig * s),
+        truncate=truncate,
+        **extra,
+    )
     inv, factor = compute_inv_freq(cfg)
     assert inv.dtype == torch.float32
     torch.testing.assert_close(inv, hf_inv, rtol=1e-6, atol=0)
@@ -60,17 +80,23 @@ def test_yarn_spot_values():
     assert yarn_correction_range(128, 1e4, 4096, 32, 1) == (20, 46)
     assert yarn_correction_range(128, 1e6, 32768, 32, 1) == (23, 40)
     assert yarn_correction_range(64, 1e4, 64, 32, 1) == (0, 9)
-    _, factor = compute_inv_freq(RopeConfig(128, rope_type="yarn", factor=8.0, original_max_position_embeddings=4096))
+    _, factor = compute_inv_freq(
+        RopeConfig(128, rope_type="yarn", factor=8.0, original_max_position_embeddings=4096)
+    )
     assert factor == pytest.approx(1.20794, abs=1e-5)
     assert factor**2 == pytest.approx(1.4591, abs=1e-4)
-    _, factor = compute_inv_freq(RopeConfig(128, 1e6, "yarn", factor=4.0, original_max_position_embeddings=32768))
+    _, factor = compute_inv_freq(
+        RopeConfig(128, 1e6, "yarn", factor=4.0, original_max_position_embeddings=32768)
+    )
     assert factor == pytest.approx(1.13863, abs=1e-5)
 
 
 def test_official_posgen_yarn_preset():
     """The official code's eval-time YaRN: s = 257/65, correction from 257, beta 2/1 -> pairs 10..13."""
     assert yarn_correction_range(64, 1e4, 257, 2, 1) == (10, 13)
-    cfg = RopeConfig(64, rope_type="yarn", factor=257 / 65, original_max_position_embeddings=257, beta_fast=2)
+    cfg = RopeConfig(
+        64, rope_type="yarn", factor=257 / 65, original_max_position_embeddings=257, beta_fast=2
+    )
     assert compute_inv_freq(cfg)[1] == pytest.approx(1.13747, abs=1e-5)
 
 
@@ -96,7 +122,9 @@ def test_dynamic_matches_transformers(factor, mult):
 
 @pytest.mark.parametrize(("d", "base"), [(64, 1e4), (128, 1e4), (128, 5e5)])
 def test_default_matches_transformers(d, base):
-    hf_inv, _ = LlamaRotaryEmbedding.compute_default_rope_parameters(hf_config(d, base, 2048, {"rope_type": "default"}))
+    hf_inv, _ = LlamaRotaryEmbedding.compute_default_rope_parameters(
+        hf_config(d, base, 2048, {"rope_type": "default"})
+    )
     inv, att = compute_inv_freq(RopeConfig(d, base))
     torch.testing.assert_close(inv, hf_inv, rtol=1e-6, atol=0)
     assert att == 1.0
@@ -121,7 +149,9 @@ def test_ntk_standard_form():
 
 def test_yarn_paper_ramp_endpoints():
     """Paper form: gamma = 1 where lambda < L/beta, 0 where lambda > L/alpha."""
-    cfg = RopeConfig(64, rope_type="yarn", factor=4.0, original_max_position_embeddings=64, ramp="paper")
+    cfg = RopeConfig(
+        64, rope_type="yarn", factor=4.0, original_max_position_embeddings=64, ramp="paper"
+    )
     theta = default_inv_freq(64, 1e4)
     lam = wavelengths(theta)
     inv = compute_rope(cfg).inv_freq
@@ -130,8 +160,12 @@ def test_yarn_paper_ramp_endpoints():
 
 
 @settings(max_examples=40, deadline=None)
-@given(d=st.sampled_from([16, 32, 64, 128]), base=st.floats(100, 1e6), factor=st.floats(1, 32),
-       rope_type=st.sampled_from(["default", "linear", "ntk", "yarn"]))
+@given(
+    d=st.sampled_from([16, 32, 64, 128]),
+    base=st.floats(100, 1e6),
+    factor=st.floats(1, 32),
+    rope_type=st.sampled_from(["default", "linear", "ntk", "yarn"]),
+)
 def test_resonance_wavelengths_are_integers(d, base, factor, rope_type):
     cfg = RopeConfig(d, base, rope_type, factor=factor, original_max_position_embeddings=256)
     plain = compute_rope(cfg)
@@ -146,7 +180,11 @@ def test_resonance_wavelengths_are_integers(d, base, factor, rope_type):
 
 def test_resonance_yarn_rounds_after_scaling():
     yarn = RopeConfig(128, rope_type="yarn", factor=8.0, original_max_position_embeddings=4096)
-    res = compute_rope(RopeConfig(128, rope_type="resonance_yarn", factor=8.0, original_max_position_embeddings=4096))
+    res = compute_rope(
+        RopeConfig(
+            128, rope_type="resonance_yarn", factor=8.0, original_max_position_embeddings=4096
+        )
+    )
     inv, lam_int = resonance_round(compute_rope(yarn).inv_freq)
     assert torch.equal(res.inv_freq, inv) and torch.equal(res.int_wavelength, lam_int)
     assert res.attention_factor == compute_rope(yarn).attention_factor
@@ -156,7 +194,9 @@ def test_resonance_yarn_rounds_after_scaling():
 
 
 def test_pre_critical_scope_rounds_only_short_wavelengths():
-    cfg = RopeConfig(64, rope_type="resonance", resonance_scope="pre_critical", max_position_embeddings=64)
+    cfg = RopeConfig(
+        64, rope_type="resonance", resonance_scope="pre_critical", max_position_embeddings=64
+    )
     res = compute_rope(cfg)
     assert int((res.int_wavelength > 0).sum()) == 9
     assert torch.equal(res.inv_freq[9:], default_inv_freq(64, 1e4)[9:])

@@ -4,20 +4,37 @@ from __future__ import annotations
 
 import pytest
 import torch
+from resonance_rope import (
+    RopeConfig,
+    RotaryEmbedding,
+    compute_inv_freq,
+    register_hf_rope_types,
+    use_exact_rotary,
+)
+from resonance_rope.hf import REGISTERED_TYPES, load_pretrained, patch_rope
 from transformers import LlamaConfig, LlamaForCausalLM
 from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
 
-from resonance_rope import RopeConfig, RotaryEmbedding, compute_inv_freq, register_hf_rope_types, use_exact_rotary
-from resonance_rope.hf import REGISTERED_TYPES, load_pretrained, patch_rope
-
-RES_YARN = {"rope_type": "resonance_yarn", "factor": 4.0, "original_max_position_embeddings": 64, "rope_theta": 1e4}
+RES_YARN = {
+    "rope_type": "resonance_yarn",
+    "factor": 4.0,
+    "original_max_position_embeddings": 64,
+    "rope_theta": 1e4,
+}
 
 
 def tiny_llama(rope_parameters: dict, max_len: int = 256) -> LlamaForCausalLM:
     torch.manual_seed(0)
     config = LlamaConfig(
-        vocab_size=32, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=2,
-        num_key_value_heads=2, head_dim=32, max_position_embeddings=max_len, rope_parameters=dict(rope_parameters),
+        vocab_size=32,
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        head_dim=32,
+        max_position_embeddings=max_len,
+        rope_parameters=dict(rope_parameters),
     )
     return LlamaForCausalLM(config).eval()
 
@@ -48,7 +65,9 @@ def test_tiny_llama_uses_resonance_yarn_from_config():
     rot = model.model.rotary_emb
     ours, factor = compute_inv_freq(RopeConfig.from_hf(model.config))
     assert torch.equal(rot.inv_freq, ours) and rot.attention_scaling == factor
-    ref = compute_inv_freq(RopeConfig(32, rope_type="resonance_yarn", factor=4.0, original_max_position_embeddings=64))
+    ref = compute_inv_freq(
+        RopeConfig(32, rope_type="resonance_yarn", factor=4.0, original_max_position_embeddings=64)
+    )
     assert torch.equal(rot.inv_freq, ref[0])
 
 
@@ -68,7 +87,9 @@ def test_hf_path_equals_our_rotary_plugged_by_hand(length):
 def test_use_exact_rotary_refuses_unknown_family():
     from transformers import GPT2Config, GPT2LMHeadModel
 
-    model = GPT2LMHeadModel(GPT2Config(n_layer=1, n_embd=16, n_head=2, vocab_size=10, n_positions=8))
+    model = GPT2LMHeadModel(
+        GPT2Config(n_layer=1, n_embd=16, n_head=2, vocab_size=10, n_positions=8)
+    )
     with pytest.raises(ValueError, match="model_type"):
         use_exact_rotary(model)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from resonance_rope import RopeConfig, RotaryEmbedding, apply_rotary
 from resonance_rope.naive import naive_resonance_table
 
@@ -45,7 +44,9 @@ def test_float32_plain_product_drifts_but_modular_does_not():
     assert torch.equal(cos[t, 3], cos[t + lam, 3])
 
 
-@pytest.mark.parametrize("rope_type", ["default", "resonance", "yarn", "resonance_yarn", "dynamic_yarn"])
+@pytest.mark.parametrize(
+    "rope_type", ["default", "resonance", "yarn", "resonance_yarn", "dynamic_yarn"]
+)
 def test_prefix_consistency(rope_type):
     cfg = RopeConfig(64, rope_type=rope_type, factor=4.0, original_max_position_embeddings=256)
     short = RotaryEmbedding(cfg, 64)
@@ -83,7 +84,9 @@ def test_interleaved_equals_half_after_permutation():
     pos = torch.arange(10).expand(2, 10)
     half = RotaryEmbedding(RopeConfig(d, rope_type="resonance"), 16)
     inter = RotaryEmbedding(RopeConfig(d, rope_type="resonance", layout="interleaved"), 16)
-    perm = torch.stack([torch.arange(d // 2), torch.arange(d // 2) + d // 2], dim=1).flatten()  # 0, 16, 1, 17, ..
+    perm = torch.stack(
+        [torch.arange(d // 2), torch.arange(d // 2) + d // 2], dim=1
+    ).flatten()  # 0, 16, 1, 17, ..
     qh, kh = apply_rotary(q, k, *half(q, pos), layout="half")
     qi, ki = apply_rotary(q[..., perm], k[..., perm], *inter(q, pos), layout="interleaved")
     torch.testing.assert_close(qi, qh[..., perm])
@@ -105,7 +108,10 @@ def test_rotation_preserves_relative_position():
     """q_m . k_n depends only on m - n (RoPE's defining property), for resonance too."""
     torch.manual_seed(0)
     rot = RotaryEmbedding(RopeConfig(16, rope_type="resonance"), 64)
-    q, k = torch.randn(1, 1, 1, 16).expand(1, 1, 64, 16), torch.randn(1, 1, 1, 16).expand(1, 1, 64, 16)
+    q, k = (
+        torch.randn(1, 1, 1, 16).expand(1, 1, 64, 16),
+        torch.randn(1, 1, 1, 16).expand(1, 1, 64, 16),
+    )
     qr, kr = apply_rotary(q, k, *rot(q, torch.arange(64)[None]))
     a = (qr[0, 0, 10] * kr[0, 0, 3]).sum()
     b = (qr[0, 0, 40] * kr[0, 0, 33]).sum()

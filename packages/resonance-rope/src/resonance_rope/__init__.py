@@ -25,7 +25,7 @@ _LAZY = {
     "patch_rope": "resonance_rope.hf",
     "use_exact_rotary": "resonance_rope.hf",
     "load_pretrained": "resonance_rope.hf",
-    "PosGenConfig": "resonance_rope.posgen",
+    "PosGenConfig": "resonance_rope.posgen_config",
     "make_posgen": "resonance_rope.posgen",
     "posgen_metrics": "resonance_rope.posgen",
     "DecoderConfig": "resonance_rope.model",

@@ -10,9 +10,23 @@ from papershelf.registry import Result, RunContext
 GAP_CASES = (
     # name, head_dim, train_len L, test_len L', rope_type of the baseline, extra config
     ("posgen d=64 RoPE", 64, 64, 256, "default", {}),
-    ("posgen d=64 YaRN s=4", 64, 64, 256, "yarn", {"factor": 4.0, "original_max_position_embeddings": 64}),
+    (
+        "posgen d=64 YaRN s=4",
+        64,
+        64,
+        256,
+        "yarn",
+        {"factor": 4.0, "original_max_position_embeddings": 64},
+    ),
     ("LLaMA2 RoPE 4K->32K", 128, 4096, 32768, "default", {}),
-    ("LLaMA2 YaRN s=8 4K->32K", 128, 4096, 32768, "yarn", {"factor": 8.0, "original_max_position_embeddings": 4096}),
+    (
+        "LLaMA2 YaRN s=8 4K->32K",
+        128,
+        4096,
+        32768,
+        "yarn",
+        {"factor": 8.0, "original_max_position_embeddings": 4096},
+    ),
 )
 
 
@@ -21,7 +35,7 @@ def feature_gap_claim(ctx: RunContext) -> Result:
     from resonance_rope.config import RopeConfig
     from resonance_rope.freqs import compute_rope, feature_gap
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     rows, worst_res, least_base, curves = [], 0.0, float("inf"), {}
     for name, d, train_len, test_len, rope_type, extra in GAP_CASES:
         base_cfg = RopeConfig(d, rope_type=rope_type, **extra)
@@ -32,13 +46,19 @@ def feature_gap_claim(ctx: RunContext) -> Result:
         n_pre = int(pre.sum())
         worst_res = max(worst_res, float(res_gap[pre].max()))
         least_base = min(least_base, float(base_gap[pre].min()))
-        rows.append({
-            "case": name, "pairs": d // 2, "pre_critical_pairs": n_pre,
-            "max_gap_resonance_pre": float(res_gap[pre].max()),
-            "min_gap_baseline_pre": float(base_gap[pre].min()),
-            "mean_gap_baseline_pre": float(base_gap[pre].mean()),
-            "max_gap_resonance_post": float(res_gap[~pre].max()) if bool((~pre).any()) else None,
-        })
+        rows.append(
+            {
+                "case": name,
+                "pairs": d // 2,
+                "pre_critical_pairs": n_pre,
+                "max_gap_resonance_pre": float(res_gap[pre].max()),
+                "min_gap_baseline_pre": float(base_gap[pre].min()),
+                "mean_gap_baseline_pre": float(base_gap[pre].mean()),
+                "max_gap_resonance_post": float(res_gap[~pre].max())
+                if bool((~pre).any())
+                else None,
+            }
+        )
         curves[name] = (base_gap.tolist(), res_gap.tolist(), n_pre)
     plots = [_plot_gaps(curves, ctx)]
     holds = worst_res == 0.0 and least_base > 1e-6
@@ -48,7 +68,11 @@ def feature_gap_claim(ctx: RunContext) -> Result:
         baseline=least_base,
         baseline_name="min gap over the same pairs without rounding (RoPE / YaRN)",
         holds=holds,
-        details={"cases": rows, "seconds": time.perf_counter() - start},
+        details={
+            "cases": rows,
+            "seconds": time.perf_counter() - start,
+            "cpu_seconds": time.process_time() - cpu,
+        },
         plots=plots,
         config={"cases": [c[:5] for c in GAP_CASES], "base": 1e4},
         note="Resonance gaps are computed with the integer-modular angles RotaryEmbedding uses; "
@@ -104,7 +128,9 @@ def posgen_table(rule: str, ctx: RunContext) -> dict:
         data = make_posgen(task)
         settings = TrainSettings(epochs=epochs, batch_size=64, lr=1e-3, seed=seed)
         for resonance in (False, True):
-            res, _ = run_posgen(task, model_cfg, settings, resonance=resonance, data=data, device=ctx.device)
+            res, _ = run_posgen(
+                task, model_cfg, settings, resonance=resonance, data=data, device=ctx.device
+            )
             plain, yarn = ("Resonance RoPE", "Resonance YaRN") if resonance else ("RoPE", "YaRN")
             runs[plain].append(res.metrics)
             runs[yarn].append(res.yarn_metrics)
@@ -117,19 +143,31 @@ def posgen_table(rule: str, ctx: RunContext) -> dict:
             "ood_per_seed": ood,
             "id_mean": statistics.fmean(100 * m["id_acc"] for m in metrics),
         }
-    return {"rule": rule, "seeds": seeds, "summary": summary, "runs": runs, "task": task_kw,
-            "model": model_cfg.to_dict(), "epochs": epochs}
+    return {
+        "rule": rule,
+        "seeds": seeds,
+        "summary": summary,
+        "runs": runs,
+        "task": task_kw,
+        "model": model_cfg.to_dict(),
+        "epochs": epochs,
+    }
 
 
 PAPER_TABLE_1 = {
     "recursive": {"RoPE": 65.29, "Resonance RoPE": 62.64, "YaRN": 95.93, "Resonance YaRN": 98.30},
     "cot": {"RoPE": 69.56, "Resonance RoPE": 75.25, "YaRN": 98.71, "Resonance YaRN": 99.58},
-    "semi_recursive": {"RoPE": 17.96, "Resonance RoPE": 29.78, "YaRN": 33.70, "Resonance YaRN": 48.46},
+    "semi_recursive": {
+        "RoPE": 17.96,
+        "Resonance RoPE": 29.78,
+        "YaRN": 33.70,
+        "Resonance YaRN": 48.46,
+    },
 }
 
 
 def _posgen_claim(rule: str, ctx: RunContext) -> Result:
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     table = posgen_table(rule, ctx)
     s = table["summary"]
     res_vs_rope = s["Resonance RoPE"]["ood_mean"] - s["RoPE"]["ood_mean"]
@@ -141,7 +179,10 @@ def _posgen_claim(rule: str, ctx: RunContext) -> Result:
         "resonance_minus_rope": res_vs_rope,
         "resonance_yarn_minus_yarn": res_vs_yarn,
         "seconds": time.perf_counter() - start,
-        "acc_by_bucket": {row: [m["acc_by_bucket"] for m in ms] for row, ms in table["runs"].items()},
+        "cpu_seconds": time.process_time() - cpu,
+        "acc_by_bucket": {
+            row: [m["acc_by_bucket"] for m in ms] for row, ms in table["runs"].items()
+        },
     }
     return Result(
         metric=f"PosGen {rule} OOD accuracy % (mean of {len(table['seeds'])} seeds)",
@@ -151,9 +192,15 @@ def _posgen_claim(rule: str, ctx: RunContext) -> Result:
         holds=res_vs_rope >= 0 and res_vs_yarn >= 0,
         details=details,
         plots=plots,
-        config={"rule": rule, "seeds": table["seeds"], "task": table["task"], "model": table["model"],
-                "epochs": table["epochs"], "yarn": "eval-time switch, official preset (s=257/65, beta 2/1)",
-                "split": "disjoint"},
+        config={
+            "rule": rule,
+            "seeds": table["seeds"],
+            "task": table["task"],
+            "model": table["model"],
+            "epochs": table["epochs"],
+            "yarn": "eval-time switch, official preset (s=257/65, beta 2/1)",
+            "split": "disjoint",
+        },
         note=f"Holds if Resonance >= RoPE and Resonance-YaRN >= YaRN in mean OOD accuracy; "
         f"YaRN {s['YaRN']['ood_mean']:.1f} -> Resonance-YaRN {s['Resonance YaRN']['ood_mean']:.1f}.",
     )
@@ -168,7 +215,9 @@ def _plot_positions(table: dict, ctx: RunContext) -> str:
 
     fig, ax = plt.subplots(figsize=(6, 3.5))
     for row, metrics in table["runs"].items():
-        acc = np.array([[np.nan if v is None else v for v in m["acc_by_position"]] for m in metrics])
+        acc = np.array(
+            [[np.nan if v is None else v for v in m["acc_by_position"]] for m in metrics]
+        )
         ax.plot(np.nanmean(acc, axis=0) * 100, label=row, lw=1)
     ax.axvline(65, color="grey", ls="--", lw=1)
     ax.set_xlabel("position (train length 64 + [EOS])")

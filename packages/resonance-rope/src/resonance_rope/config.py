@@ -96,15 +96,23 @@ class RopeConfig:
         if not (self.factor >= 1) or math.isinf(self.factor):
             raise UserError(f"factor: must be a finite number >= 1, got {self.factor!r}")
         if not 0 < self.partial_rotary_factor <= 1:
-            raise UserError(f"partial_rotary_factor: must be in (0, 1], got {self.partial_rotary_factor!r}")
+            raise UserError(
+                f"partial_rotary_factor: must be in (0, 1], got {self.partial_rotary_factor!r}"
+            )
         if self.rotary_dim < 2 or self.rotary_dim % 2:
             raise UserError(
                 f"partial_rotary_factor: {self.partial_rotary_factor} gives rotary dim {self.rotary_dim}; "
                 "it must be even and >= 2"
             )
-        for name, allowed in (("resonance_scope", RESONANCE_SCOPES), ("ramp", RAMPS), ("layout", LAYOUTS)):
+        for name, allowed in (
+            ("resonance_scope", RESONANCE_SCOPES),
+            ("ramp", RAMPS),
+            ("layout", LAYOUTS),
+        ):
             if getattr(self, name) not in allowed:
-                raise UserError(f"{name}: {getattr(self, name)!r} is unknown; choose from {', '.join(allowed)}")
+                raise UserError(
+                    f"{name}: {getattr(self, name)!r} is unknown; choose from {', '.join(allowed)}"
+                )
         if not self.beta_fast > self.beta_slow > 0:
             raise UserError(
                 f"beta_fast/beta_slow: need beta_fast > beta_slow > 0, got {self.beta_fast} and {self.beta_slow}"
@@ -120,13 +128,17 @@ class RopeConfig:
                 "(the pre-extension training length; transformers would silently use max_position_embeddings)"
             )
         if self.rope_type == "dynamic" and max_len is None:
-            raise UserError("max_position_embeddings: required for rope_type 'dynamic' (the length it scales from)")
+            raise UserError(
+                "max_position_embeddings: required for rope_type 'dynamic' (the length it scales from)"
+            )
         if orig is not None and max_len is not None:
             if orig > max_len:
                 raise UserError(
                     f"original_max_position_embeddings: {orig} is larger than max_position_embeddings {max_len}"
                 )
-            if self.rope_type in ("yarn", "linear", "ntk") and not math.isclose(orig * self.factor, max_len):
+            if self.rope_type in ("yarn", "linear", "ntk") and not math.isclose(
+                orig * self.factor, max_len
+            ):
                 warnings.warn(
                     f"original_max_position_embeddings x factor = {orig * self.factor:g} differs from "
                     f"max_position_embeddings = {max_len}",
@@ -180,7 +192,9 @@ class RopeConfig:
         if self.original_max_position_embeddings is not None:
             params["original_max_position_embeddings"] = self.original_max_position_embeddings
         if self.rope_type in ("yarn", "dynamic_yarn"):
-            params.update(beta_fast=self.beta_fast, beta_slow=self.beta_slow, truncate=self.truncate)
+            params.update(
+                beta_fast=self.beta_fast, beta_slow=self.beta_slow, truncate=self.truncate
+            )
             for key in ("attention_factor", "mscale", "mscale_all_dim"):
                 if getattr(self, key) is not None:
                     params[key] = getattr(self, key)
@@ -202,7 +216,9 @@ class RopeConfig:
         if layer_type is not None and layer_type in params:
             params = params[layer_type]
         params = dict(params)
-        head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+        head_dim = (
+            getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+        )
         rope_type = params.get("rope_type", params.get("type", "default"))
         kwargs: dict[str, Any] = {
             "head_dim": int(head_dim),
@@ -210,7 +226,13 @@ class RopeConfig:
             "rope_type": rope_type,
             "max_position_embeddings": getattr(config, "max_position_embeddings", None),
         }
-        simple = ("factor", "original_max_position_embeddings", "attention_factor", "mscale", "mscale_all_dim")
+        simple = (
+            "factor",
+            "original_max_position_embeddings",
+            "attention_factor",
+            "mscale",
+            "mscale_all_dim",
+        )
         for key in (*simple, "beta_fast", "beta_slow", "truncate", "ramp", "partial_rotary_factor"):
             if params.get(key) is not None:
                 kwargs[key] = params[key]
@@ -219,9 +241,14 @@ class RopeConfig:
                 kwargs[key] = params[key]
         if kwargs.get("factor") is None:
             kwargs.pop("factor", None)
-        orig, max_len = kwargs.get("original_max_position_embeddings"), kwargs["max_position_embeddings"]
+        orig, max_len = (
+            kwargs.get("original_max_position_embeddings"),
+            kwargs["max_position_embeddings"],
+        )
         if orig is not None and max_len is not None and orig > max_len:
-            kwargs["max_position_embeddings"] = None  # the HF field then means the pre-extension length
+            kwargs["max_position_embeddings"] = (
+                None  # the HF field then means the pre-extension length
+            )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return cls(**kwargs)

@@ -7,11 +7,17 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 import torch.nn.functional as F
-
 from papershelf.errors import UserError
+
 from resonance_rope.config import RopeConfig
 from resonance_rope.model import DecoderConfig, PosGenDecoder
-from resonance_rope.posgen import IGNORE_INDEX, PosGenConfig, make_posgen, posgen_labels, posgen_metrics
+from resonance_rope.posgen import (
+    IGNORE_INDEX,
+    PosGenConfig,
+    make_posgen,
+    posgen_labels,
+    posgen_metrics,
+)
 
 YARN_SCHEDULES = ("eval_only", "train")
 YARN_PRESETS = ("official", "paper")
@@ -44,13 +50,23 @@ def yarn_rope(head_dim: int, task: PosGenConfig, preset: str, resonance: bool) -
     L_orig = train length, beta 32/1.
     """
     if preset not in YARN_PRESETS:
-        raise UserError(f"yarn_preset: {preset!r} is unknown; choose from {', '.join(YARN_PRESETS)}")
+        raise UserError(
+            f"yarn_preset: {preset!r} is unknown; choose from {', '.join(YARN_PRESETS)}"
+        )
     rope_type = "resonance_yarn" if resonance else "yarn"
     if preset == "official":
         long = task.test_len + 1
-        return RopeConfig(head_dim, rope_type=rope_type, factor=long / (task.train_len + 1),
-                          original_max_position_embeddings=long, beta_fast=2.0, beta_slow=1.0)
-    return RopeConfig(head_dim, rope_type=rope_type, factor=4.0, original_max_position_embeddings=task.train_len)
+        return RopeConfig(
+            head_dim,
+            rope_type=rope_type,
+            factor=long / (task.train_len + 1),
+            original_max_position_embeddings=long,
+            beta_fast=2.0,
+            beta_slow=1.0,
+        )
+    return RopeConfig(
+        head_dim, rope_type=rope_type, factor=4.0, original_max_position_embeddings=task.train_len
+    )
 
 
 @dataclass
@@ -67,12 +83,16 @@ class RunResult:
         return asdict(self)
 
 
-def evaluate(model: PosGenDecoder, tokens: torch.Tensor, task: PosGenConfig, batch_size: int = 200) -> dict:
+def evaluate(
+    model: PosGenDecoder, tokens: torch.Tensor, task: PosGenConfig, batch_size: int = 200
+) -> dict:
     """Teacher-forced metrics of ``model`` (in eval mode) on ``tokens`` (N, T)."""
     model.eval()
     device = next(model.parameters()).device
     with torch.no_grad():
-        logits = torch.cat([model(chunk.to(device)).float().cpu() for chunk in tokens.split(batch_size)])
+        logits = torch.cat(
+            [model(chunk.to(device)).float().cpu() for chunk in tokens.split(batch_size)]
+        )
     return posgen_metrics(logits, tokens, task)
 
 
@@ -92,7 +112,11 @@ def one_cycle(total: int, pct_start: float, div: float = 25.0, final_div: float 
 
 
 def train_model(
-    model: PosGenDecoder, train: torch.Tensor, task: PosGenConfig, settings: TrainSettings, progress=None
+    model: PosGenDecoder,
+    train: torch.Tensor,
+    task: PosGenConfig,
+    settings: TrainSettings,
+    progress=None,
 ) -> list[float]:
     """AdamW + OneCycle (cosine) on next-token cross-entropy; returns the loss of every step.
 
@@ -113,10 +137,14 @@ def train_model(
             x, y = train[idx].to(device), labels[idx].to(device)
             logits = model(x)
             loss = F.cross_entropy(
-                logits[:, :-1].reshape(-1, logits.shape[-1]), y[:, 1:].reshape(-1), ignore_index=IGNORE_INDEX
+                logits[:, :-1].reshape(-1, logits.shape[-1]),
+                y[:, 1:].reshape(-1),
+                ignore_index=IGNORE_INDEX,
             )
             if not torch.isfinite(loss):
-                raise FloatingPointError(f"loss: became {loss.item()} at step {len(losses)}; lower lr")
+                raise FloatingPointError(
+                    f"loss: became {loss.item()} at step {len(losses)}; lower lr"
+                )
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -148,7 +176,9 @@ def run_posgen(
     import time
 
     if yarn_schedule not in YARN_SCHEDULES:
-        raise UserError(f"yarn_schedule: {yarn_schedule!r} is unknown; choose from {', '.join(YARN_SCHEDULES)}")
+        raise UserError(
+            f"yarn_schedule: {yarn_schedule!r} is unknown; choose from {', '.join(YARN_SCHEDULES)}"
+        )
     data = data if data is not None else make_posgen(task)
     d = model_cfg.head_dim
     base = RopeConfig(d, rope_type="resonance" if resonance else "default")
@@ -161,8 +191,13 @@ def run_posgen(
     losses = train_model(model, data["train"], task, settings, progress)
     name = train_rope.type_name
     if yarn_schedule == "train" and with_yarn:
-        return RunResult(name, evaluate(model, data["test"], task, settings.eval_batch_size), None, losses,
-                         time.perf_counter() - start), model
+        return RunResult(
+            name,
+            evaluate(model, data["test"], task, settings.eval_batch_size),
+            None,
+            losses,
+            time.perf_counter() - start,
+        ), model
     model.eval_rotary = None
     metrics = evaluate(model, data["test"], task, settings.eval_batch_size)
     yarn_metrics = None

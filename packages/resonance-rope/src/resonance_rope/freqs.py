@@ -53,7 +53,12 @@ def yarn_attention_factor(cfg: RopeConfig, factor: float) -> float:
 
 
 def yarn_correction_range(
-    rotary_dim: int, base: float, original_len: int, beta_fast: float, beta_slow: float, truncate: bool = True
+    rotary_dim: int,
+    base: float,
+    original_len: int,
+    beta_fast: float,
+    beta_slow: float,
+    truncate: bool = True,
 ) -> tuple[float, float]:
     """(low, high) pair-index bounds of the YaRN ramp (reference code's ``find_correction_range``).
 
@@ -77,7 +82,9 @@ def yarn_extrapolation_weight(cfg: RopeConfig, original_len: int) -> torch.Tenso
         # Resonance RoPE sec. 3.3 restating YaRN: gamma linear in r = L / lambda between alpha and beta.
         ratio = original_len * default_inv_freq(d, cfg.base) / TWO_PI
         return ((ratio - cfg.beta_slow) / (cfg.beta_fast - cfg.beta_slow)).clamp(0, 1)
-    low, high = yarn_correction_range(d, cfg.base, original_len, cfg.beta_fast, cfg.beta_slow, cfg.truncate)
+    low, high = yarn_correction_range(
+        d, cfg.base, original_len, cfg.beta_fast, cfg.beta_slow, cfg.truncate
+    )
     if low == high:
         high += 0.001
     ramp = ((torch.arange(d // 2, dtype=torch.float64) - low) / (high - low)).clamp(0, 1)
@@ -107,7 +114,9 @@ def _base_inv_freq(cfg: RopeConfig, seq_len: int | None) -> tuple[torch.Tensor, 
     if cfg.rope_type == "yarn":
         return _yarn(cfg, s)
     if cfg.rope_type == "dynamic_yarn":
-        scale = s if seq_len is None else max(1.0, int(seq_len) / cfg.original_max_position_embeddings)
+        scale = (
+            s if seq_len is None else max(1.0, int(seq_len) / cfg.original_max_position_embeddings)
+        )
         return _yarn(cfg, scale)
     raise AssertionError(cfg.rope_type)  # RopeConfig validated it
 
@@ -128,7 +137,9 @@ def resonance_round(
     inv = inv_freq.to(torch.float64)
     lam = TWO_PI / inv
     lam_int = torch.round(lam).clamp_min(1)
-    mask = torch.ones_like(lam, dtype=torch.bool) if max_wavelength is None else lam <= max_wavelength
+    mask = (
+        torch.ones_like(lam, dtype=torch.bool) if max_wavelength is None else lam <= max_wavelength
+    )
     new_inv = torch.where(mask, TWO_PI / lam_int, inv)
     return new_inv, torch.where(mask, lam_int, torch.zeros_like(lam_int)).to(torch.int64)
 
@@ -183,23 +194,27 @@ def feature_gap(
     integer-modular angle (t mod lambda~) theta~ that ``RotaryEmbedding`` uses.
     """
     if not 0 < train_len < test_len:
-        raise ValueError(f"test_len: must be > train_len > 0, got train_len={train_len}, test_len={test_len}")
+        raise ValueError(
+            f"test_len: must be > train_len > 0, got train_len={train_len}, test_len={test_len}"
+        )
     inv = inv_freq.to(torch.float64)
-    lam_int = torch.zeros(inv.shape, dtype=torch.int64) if int_wavelength is None else int_wavelength
+    lam_int = (
+        torch.zeros(inv.shape, dtype=torch.int64) if int_wavelength is None else int_wavelength
+    )
     train_pos = torch.arange(train_len, dtype=torch.int64)
     test_pos = torch.arange(train_len, test_len, dtype=torch.int64)
-    gaps = torch.empty(inv.shape, dtype=torch.float64)
-    for i in range(inv.numel()):
-        lam = int(lam_int[i])
-        if lam > 0:
-            train_ang = (train_pos % lam).to(torch.float64) * (TWO_PI / lam)
-            test_ang = (test_pos % lam).to(torch.float64) * (TWO_PI / lam)
-        else:
-            train_ang = torch.remainder(train_pos.to(torch.float64) * inv[i], TWO_PI)
-            test_ang = torch.remainder(test_pos.to(torch.float64) * inv[i], TWO_PI)
-        ring = torch.sort(train_ang).values
-        ring = torch.cat([ring[-1:] - TWO_PI, ring, ring[:1] + TWO_PI])
-        idx = torch.searchsorted(ring, test_ang)
-        delta = torch.minimum(test_ang - ring[idx - 1], ring[idx] - test_ang)
-        gaps[i] = (2 * torch.sin(delta / 2)).abs().max()
+    resonant = (lam_int > 0)[:, None]
+    safe = torch.where(lam_int > 0, lam_int, torch.ones_like(lam_int))[:, None]
+
+    def angles(pos: torch.Tensor) -> torch.Tensor:  # (P, N) in [0, 2 pi)
+        modular = (pos[None, :] % safe).to(torch.float64) * (TWO_PI / safe.to(torch.float64))
+        plain = torch.remainder(pos[None, :].to(torch.float64) * inv[:, None], TWO_PI)
+        return torch.where(resonant, modular, plain)
+
+    ring = torch.sort(angles(train_pos), dim=1).values
+    ring = torch.cat([ring[:, -1:] - TWO_PI, ring, ring[:, :1] + TWO_PI], dim=1)
+    test_ang = angles(test_pos).contiguous()
+    idx = torch.searchsorted(ring, test_ang)
+    delta = torch.minimum(test_ang - ring.gather(1, idx - 1), ring.gather(1, idx) - test_ang)
+    gaps = (2 * torch.sin(delta / 2)).abs().amax(dim=1)
     return gaps

@@ -26,7 +26,9 @@ EXACT_FAMILIES = ("llama", "mistral", "qwen2", "qwen3")
 
 
 def _make_init_fn(name: str):
-    def init_fn(config: Any, device: Any = None, seq_len: Any = None, layer_type: str | None = None):
+    def init_fn(
+        config: Any, device: Any = None, seq_len: Any = None, layer_type: str | None = None
+    ):
         cfg = RopeConfig.from_hf(config, layer_type)
         n = int(seq_len) if seq_len is not None else None
         inv_freq, attention_factor = compute_inv_freq(cfg, n)
@@ -50,14 +52,18 @@ def register_hf_rope_types() -> tuple[str, ...]:
     for name in REGISTERED_TYPES:
         existing = ROPE_INIT_FUNCTIONS.get(name)
         if existing is not None and getattr(existing, "resonance_rope_type", None) != name:
-            raise ValueError(f"rope_type: {name!r} is already registered in transformers by {existing!r}")
+            raise ValueError(
+                f"rope_type: {name!r} is already registered in transformers by {existing!r}"
+            )
         if existing is None:
             ROPE_INIT_FUNCTIONS[name] = _make_init_fn(name)
     return REGISTERED_TYPES
 
 
 def _rotary_modules(model: torch.nn.Module) -> list[torch.nn.Module]:
-    return [m for m in model.modules() if hasattr(m, "inv_freq") and hasattr(m, "attention_scaling")]
+    return [
+        m for m in model.modules() if hasattr(m, "inv_freq") and hasattr(m, "attention_scaling")
+    ]
 
 
 def patch_rope(model: torch.nn.Module, **rope_parameters: Any) -> torch.nn.Module:
@@ -69,7 +75,10 @@ def patch_rope(model: torch.nn.Module, **rope_parameters: Any) -> torch.nn.Modul
     """
     config = model.config
     old = dict(getattr(config, "rope_parameters", None) or {})
-    params = {"rope_theta": old.get("rope_theta", getattr(config, "rope_theta", 10000.0)), **rope_parameters}
+    params = {
+        "rope_theta": old.get("rope_theta", getattr(config, "rope_theta", 10000.0)),
+        **rope_parameters,
+    }
     params.setdefault("rope_type", "default")
     if "partial_rotary_factor" in old:
         params.setdefault("partial_rotary_factor", old["partial_rotary_factor"])
@@ -79,7 +88,9 @@ def patch_rope(model: torch.nn.Module, **rope_parameters: Any) -> torch.nn.Modul
         params.pop("factor", None)
     register_hf_rope_types()
     inv_freq, attention_factor = compute_inv_freq(cfg)
-    parents = [m for m in model.modules() if any(isinstance(c, RotaryEmbedding) for c in m.children())]
+    parents = [
+        m for m in model.modules() if any(isinstance(c, RotaryEmbedding) for c in m.children())
+    ]
     for parent in parents:
         for child_name, child in list(parent.named_children()):
             if isinstance(child, RotaryEmbedding):
@@ -118,7 +129,9 @@ def use_exact_rotary(model: torch.nn.Module, max_positions: int | None = None) -
         raise ValueError(f"model: {type(model).__name__} has no rotary_emb to replace")
     cfg = RopeConfig.from_hf(model.config)
     device = old.inv_freq.device
-    base.rotary_emb = RotaryEmbedding(cfg, max_positions or model.config.max_position_embeddings).to(device)
+    base.rotary_emb = RotaryEmbedding(
+        cfg, max_positions or model.config.max_position_embeddings
+    ).to(device)
     return model
 
 

@@ -6,9 +6,9 @@ from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
+from papershelf.errors import UserError
 from torch import nn
 
-from papershelf.errors import UserError
 from resonance_rope.config import RopeConfig
 from resonance_rope.rotary import RotaryEmbedding, apply_rotary
 
@@ -50,7 +50,9 @@ class DecoderConfig:
     @classmethod
     def paper(cls, vocab_size: int = 18) -> DecoderConfig:
         """The paper's model: 2 T5-Small layers (d_model 512, d_ff 2048, 8 heads x 64, dropout 0.1)."""
-        return cls(vocab_size=vocab_size, d_model=512, n_layers=2, n_heads=8, d_ff=2048, dropout=0.1)
+        return cls(
+            vocab_size=vocab_size, d_model=512, n_layers=2, n_heads=8, d_ff=2048, dropout=0.1
+        )
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -79,9 +81,13 @@ class Block(nn.Module):
         self.ff_out = nn.Linear(cfg.d_ff, cfg.d_model, bias=False)
         self.drop = nn.Dropout(cfg.dropout)
 
-    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, layout: str) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, layout: str
+    ) -> torch.Tensor:
         b, t, _ = x.shape
-        q, k, v = self.qkv(self.norm1(x)).view(b, t, 3, self.cfg.n_heads, self.cfg.head_dim).unbind(2)
+        q, k, v = (
+            self.qkv(self.norm1(x)).view(b, t, 3, self.cfg.n_heads, self.cfg.head_dim).unbind(2)
+        )
         q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)  # (B, H, T, D)
         q, k = apply_rotary(q, k, cos, sin, layout)
         att = F.scaled_dot_product_attention(q, k, v, is_causal=True)
@@ -105,7 +111,9 @@ class PosGenDecoder(nn.Module):
         super().__init__()
         for name, r in (("rope", rope), ("eval_rope", eval_rope)):
             if r is not None and r.head_dim != cfg.head_dim:
-                raise UserError(f"{name}.head_dim: {r.head_dim} differs from the model's head dim {cfg.head_dim}")
+                raise UserError(
+                    f"{name}.head_dim: {r.head_dim} differs from the model's head dim {cfg.head_dim}"
+                )
         self.cfg, self.rope, self.eval_rope = cfg, rope, eval_rope
         self.embed = nn.Embedding(cfg.vocab_size, cfg.d_model)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
@@ -113,7 +121,9 @@ class PosGenDecoder(nn.Module):
         self.lm_head = nn.Linear(cfg.d_model, cfg.vocab_size, bias=False)
         self.drop = nn.Dropout(cfg.dropout)
         self.rotary = RotaryEmbedding(rope, cfg.max_positions)
-        self.eval_rotary = RotaryEmbedding(eval_rope, cfg.max_positions) if eval_rope is not None else None
+        self.eval_rotary = (
+            RotaryEmbedding(eval_rope, cfg.max_positions) if eval_rope is not None else None
+        )
 
     def active_rotary(self) -> RotaryEmbedding:
         """The rotary module of the current mode."""

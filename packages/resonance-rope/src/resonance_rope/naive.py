@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 
 
-def naive_resonance_table(head_dim: int, base: float, length: int) -> tuple[list[list[float]], list[list[float]]]:
+def naive_resonance_table(
+    head_dim: int, base: float, length: int
+) -> tuple[list[list[float]], list[list[float]]]:
     """cos/sin (length, head_dim/2) of Resonance RoPE, pair by pair, position by position.
 
     The official semantics: lambda~ = round(2 pi / theta), theta~ = 2 pi / lambda~, angle of

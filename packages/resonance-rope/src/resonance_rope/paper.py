@@ -15,7 +15,7 @@ PAPER = Paper(
             "pre-critical pair (Theorem 1), for RoPE and for YaRN, while unrounded RoPE/YaRN have a positive gap.",
             paper_value="h_i = 0 for all pre-critical i under Resonance (Theorem 1); > 0 under RoPE",
             run="resonance_rope.claims:feature_gap_claim",
-            quick_budget_s=5.0,
+            quick_budget_s=10.0,
         ),
         Claim(
             id="posgen-cot",

@@ -9,7 +9,9 @@ from resonance_rope.config import RopeConfig
 from resonance_rope.freqs import compute_rope
 
 
-def rotary_angles(positions: torch.Tensor, inv_freq: torch.Tensor, int_wavelength: torch.Tensor) -> torch.Tensor:
+def rotary_angles(
+    positions: torch.Tensor, inv_freq: torch.Tensor, int_wavelength: torch.Tensor
+) -> torch.Tensor:
     """Angles (N, P) float64 for integer positions (N,).
 
     Resonant pairs (``int_wavelength`` > 0) use (t mod lambda~) * theta~, the remainder taken in
@@ -28,7 +30,11 @@ def rotary_angles(positions: torch.Tensor, inv_freq: torch.Tensor, int_wavelengt
 
 def _expand(freqs: torch.Tensor, layout: str) -> torch.Tensor:
     """(..., P) -> (..., 2P): ``half`` repeats the block (HF ``rotate_half``), ``interleaved`` each entry."""
-    return torch.cat((freqs, freqs), dim=-1) if layout == "half" else freqs.repeat_interleave(2, dim=-1)
+    return (
+        torch.cat((freqs, freqs), dim=-1)
+        if layout == "half"
+        else freqs.repeat_interleave(2, dim=-1)
+    )
 
 
 def _rotate(x: torch.Tensor, layout: str) -> torch.Tensor:
@@ -100,13 +106,21 @@ class RotaryEmbedding(nn.Module):
 
     def _set_freqs(self, seq_len: int) -> None:
         freqs = compute_rope(self.cfg, seq_len)
-        self._freqs64, self.attention_scaling, self._freq_len = freqs.inv_freq, freqs.attention_factor, seq_len
+        self._freqs64, self.attention_scaling, self._freq_len = (
+            freqs.inv_freq,
+            freqs.attention_factor,
+            seq_len,
+        )
         self.inv_freq = freqs.inv_freq.to(self.inv_freq.device, torch.float32)
         self.int_wavelength = freqs.int_wavelength.to(self.int_wavelength.device)
 
     def _build(self, length: int) -> None:
         pos = torch.arange(length, dtype=torch.int64)
-        lam = self.int_wavelength.cpu() if self.cfg.exact_periodicity else torch.zeros_like(self.int_wavelength.cpu())
+        lam = (
+            self.int_wavelength.cpu()
+            if self.cfg.exact_periodicity
+            else torch.zeros_like(self.int_wavelength.cpu())
+        )
         angles = rotary_angles(pos, self._freqs64, lam)
         emb = _expand(angles, self.cfg.layout)
         device = self.inv_freq.device
@@ -134,16 +148,23 @@ class RotaryEmbedding(nn.Module):
             self._build(max(needed, 2 * self.cached_len))
 
     @torch.no_grad()
-    def forward(self, x: torch.Tensor, position_ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, position_ids: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """cos, sin for ``position_ids`` (B, T) int; ``x`` only gives dtype and device."""
         if position_ids.is_floating_point() or position_ids.is_complex():
-            raise ValueError(f"position_ids: must be an integer tensor, got dtype {position_ids.dtype}")
+            raise ValueError(
+                f"position_ids: must be an integer tensor, got dtype {position_ids.dtype}"
+            )
         if position_ids.numel() and int(position_ids.min()) < 0:
             raise ValueError(f"position_ids: must be >= 0, got min {int(position_ids.min())}")
         needed = int(position_ids.max()) + 1 if position_ids.numel() else 1
         self._ensure(needed)
         if self.cos_table.device != x.device:
-            self.cos_table, self.sin_table = self.cos_table.to(x.device), self.sin_table.to(x.device)
+            self.cos_table, self.sin_table = (
+                self.cos_table.to(x.device),
+                self.sin_table.to(x.device),
+            )
         cos = self.cos_table[position_ids]
         sin = self.sin_table[position_ids]
         return cos.to(x.dtype), sin.to(x.dtype)

@@ -7,20 +7,28 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-
 from papershelf.errors import UserError
 from papershelf.io import atomic_write_json
+
 from resonance_rope.config import RopeConfig
 from resonance_rope.experiment import YARN_SCHEDULES, evaluate, one_cycle, yarn_rope
 from resonance_rope.model import DecoderConfig, PosGenDecoder
 from resonance_rope.posgen import IGNORE_INDEX, PosGenConfig, make_posgen, posgen_labels
 
 
-def build_model(task: PosGenConfig, rope: str, yarn_schedule: str, yarn_preset: str, paper_model: bool):
+def build_model(
+    task: PosGenConfig, rope: str, yarn_schedule: str, yarn_preset: str, paper_model: bool
+):
     """(model, names): the decoder with its train-time and (maybe) eval-time RoPE."""
     if yarn_schedule not in YARN_SCHEDULES:
-        raise UserError(f"yarn_schedule: {yarn_schedule!r} is unknown; choose from {', '.join(YARN_SCHEDULES)}")
-    model_cfg = DecoderConfig.paper(task.vocab_size) if paper_model else DecoderConfig(vocab_size=task.vocab_size)
+        raise UserError(
+            f"yarn_schedule: {yarn_schedule!r} is unknown; choose from {', '.join(YARN_SCHEDULES)}"
+        )
+    model_cfg = (
+        DecoderConfig.paper(task.vocab_size)
+        if paper_model
+        else DecoderConfig(vocab_size=task.vocab_size)
+    )
     model_cfg.max_positions = task.test_len + 1
     d = model_cfg.head_dim
     resonance = rope.startswith("resonance")
@@ -34,8 +42,18 @@ def build_model(task: PosGenConfig, rope: str, yarn_schedule: str, yarn_preset: 
 
 
 def run_posgen_command(
-    task: PosGenConfig, rope: str, out: Path, *, epochs: int, batch_size: int, lr: float, seed: int,
-    yarn_schedule: str, yarn_preset: str, paper_model: bool, device: str,
+    task: PosGenConfig,
+    rope: str,
+    out: Path,
+    *,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    seed: int,
+    yarn_schedule: str,
+    yarn_preset: str,
+    paper_model: bool,
+    device: str,
 ) -> dict:
     """Train, evaluate (own RoPE and, for yarn types, the eval-time YaRN), plot, save."""
     from papershelf.checkpoint import save_weights
@@ -62,12 +80,23 @@ def run_posgen_command(
     def loss_fn(m, batch):
         x, y = batch
         logits = m(x)
-        return F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), y[:, 1:].reshape(-1),
-                               ignore_index=IGNORE_INDEX)
+        return F.cross_entropy(
+            logits[:, :-1].reshape(-1, logits.shape[-1]),
+            y[:, 1:].reshape(-1),
+            ignore_index=IGNORE_INDEX,
+        )
 
     out = Path(out)
-    config = TrainConfig(max_steps=steps, lr=lr, batch_size=batch_size, weight_decay=1e-2, seed=seed,
-                         out_dir=out / "checkpoints", checkpoint_every=max(1, steps // 4), progress=True)
+    config = TrainConfig(
+        max_steps=steps,
+        lr=lr,
+        batch_size=batch_size,
+        weight_decay=1e-2,
+        seed=seed,
+        out_dir=out / "checkpoints",
+        checkpoint_every=max(1, steps // 4),
+        progress=True,
+    )
     state = fit(model, dataset, loss_fn, config, optimizer=optimizer, on_step_start=set_lr)
     model = getattr(model, "module", model)
     results = {}
@@ -78,15 +107,37 @@ def run_posgen_command(
         model.eval_rotary = eval_rotary
         results[eval_rotary.cfg.type_name + " (eval switch)"] = evaluate(model, data["test"], task)
     summary = {
-        "task": task.to_dict(), "rope": rope, "yarn_schedule": yarn_schedule, "yarn_preset": yarn_preset,
-        "model": model_cfg.to_dict(), "epochs": epochs, "steps": steps, "lr": lr, "batch_size": batch_size,
-        "seed": seed, "final_loss": state.losses[-1] if state.losses else math.nan,
-        "results": {k: {kk: vv for kk, vv in v.items() if kk != "acc_by_position"} for k, v in results.items()},
+        "task": task.to_dict(),
+        "rope": rope,
+        "yarn_schedule": yarn_schedule,
+        "yarn_preset": yarn_preset,
+        "model": model_cfg.to_dict(),
+        "epochs": epochs,
+        "steps": steps,
+        "lr": lr,
+        "batch_size": batch_size,
+        "seed": seed,
+        "final_loss": state.losses[-1] if state.losses else math.nan,
+        "results": {
+            k: {kk: vv for kk, vv in v.items() if kk != "acc_by_position"}
+            for k, v in results.items()
+        },
     }
     atomic_write_json(out / "metrics.json", summary)
-    atomic_write_json(out / "per_position.json", {k: v["acc_by_position"] for k, v in results.items()})
-    save_weights(out, model.state_dict(), {"task": task.to_dict(), "model": model_cfg.to_dict(), "rope": rope,
-                                          "yarn_schedule": yarn_schedule, "yarn_preset": yarn_preset})
+    atomic_write_json(
+        out / "per_position.json", {k: v["acc_by_position"] for k, v in results.items()}
+    )
+    save_weights(
+        out,
+        model.state_dict(),
+        {
+            "task": task.to_dict(),
+            "model": model_cfg.to_dict(),
+            "rope": rope,
+            "yarn_schedule": yarn_schedule,
+            "yarn_preset": yarn_preset,
+        },
+    )
     _plot(results, task, out / "per_position.png")
     summary["results"] = results
     return summary
@@ -97,12 +148,13 @@ def _plot(results: dict, task: PosGenConfig, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
     from papershelf.io import atomic_write
 
     fig, ax = plt.subplots(figsize=(6, 3.5))
     for name, m in results.items():
-        ax.plot([math.nan if v is None else 100 * v for v in m["acc_by_position"]], label=name, lw=1)
+        ax.plot(
+            [math.nan if v is None else 100 * v for v in m["acc_by_position"]], label=name, lw=1
+        )
     ax.axvline(task.train_len + 1, color="grey", ls="--", lw=1)
     ax.set_xlabel(f"position (train length {task.train_len} + [EOS])")
     ax.set_ylabel("accuracy %")
