@@ -32,7 +32,14 @@ class SnapshotLinkModel(torch.nn.Module):
 def _negatives(
     candidates: torch.Tensor, dst: torch.Tensor, k: int, gen: torch.Generator
 ) -> torch.Tensor:
+    """(B, k) random destinations from ``candidates``, redrawn where equal to the positive."""
     neg = candidates[torch.randint(0, candidates.numel(), (dst.numel(), k), generator=gen)]
+    bad = neg == dst.view(-1, 1)
+    while bad.any():
+        neg[bad] = candidates[
+            torch.randint(0, candidates.numel(), (int(bad.sum()),), generator=gen)
+        ]
+        bad = neg == dst.view(-1, 1)
     return neg
 
 
