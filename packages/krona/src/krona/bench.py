@@ -96,8 +96,8 @@ def product_rows(quick: bool) -> list[BenchRow]:
             return lambda: fn().sum().backward()
 
         cases = {
-            "explicit x @ kron(A,B).T": fwd_bwd(lambda: naive.kron_linear(x, A, B)),
-            "fast kron_linear": fwd_bwd(lambda: kron_linear(x, A, B)),
+            "explicit x @ kron(A,B).T": fwd_bwd(lambda x=x, A=A, B=B: naive.kron_linear(x, A, B)),
+            "fast kron_linear": fwd_bwd(lambda x=x, A=A, B=B: kron_linear(x, A, B)),
         }
         if peft is not None:
             cases["peft lokr (full factors)"] = fwd_bwd(_lokr_layer(peft, d, b1, b2, x))

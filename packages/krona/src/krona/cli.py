@@ -84,6 +84,9 @@ def train(
     TrainConfig(
         max_steps=steps, lr=lr, batch_size=batch_size, seed=seed
     )  # validate before loading anything
+    torch.manual_seed(
+        seed
+    )  # random-weight models (tiny-encoder) are rebuilt identically by eval/merge
     encoder, tok = load_model(model)
     tr, ev = _load_data(train_file, eval_file, tok, seed)
     torch.manual_seed(seed)
@@ -132,7 +135,10 @@ def _load_trained(folder: Path):
         raise typer.BadParameter(
             f"{folder} has no {TRAIN_META}; it was not written by `krona train`"
         )
+    import torch
+
     meta = json.loads(meta_path.read_text())
+    torch.manual_seed(meta["seed"])
     encoder, tok = load_model(meta["model"])
     net = MeanPoolClassifier(encoder, len(meta["label_names"]))
     return KronAModel.from_pretrained(net, folder), tok, meta
@@ -145,7 +151,9 @@ def eval_cmd(
         Path | None,
         typer.Option("--eval", help="JSONL/CSV with text,label (default: synthetic test split)."),
     ] = None,
-    seed: int = 0,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed of the synthetic task (default: the training seed).")
+    ] = None,
 ) -> None:
     """Evaluate a trained adapter: accuracy and NLL."""
     from papershelf.data import read_text_classification, synthetic_text_classification
@@ -155,6 +163,7 @@ def eval_cmd(
     _threads()
     km, tok, meta = _load_trained(folder)
     if eval_file is None:
+        seed = meta["seed"] if seed is None else seed
         ev = synthetic_text_classification(
             tok, num_classes=len(meta["label_names"]), n_train=512, n_test=400, seed=seed
         ).test

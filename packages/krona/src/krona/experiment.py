@@ -16,7 +16,14 @@ from typing import Any
 import torch
 from torch import nn
 
-__all__ = ["Encoded", "MeanPoolClassifier", "encode", "evaluate", "train_classifier"]
+__all__ = [
+    "Encoded",
+    "MeanPoolClassifier",
+    "classification_loss",
+    "encode",
+    "evaluate",
+    "train_classifier",
+]
 
 
 class MeanPoolClassifier(nn.Module):

@@ -28,7 +28,7 @@ def build_models(encoder: nn.Module) -> dict[str, nn.Module]:
 
     def randomise(model: nn.Module) -> nn.Module:
         with torch.no_grad():
-            for n, p in model.named_parameters():
+            for p in model.parameters():
                 if p.requires_grad:
                     p.copy_(0.02 * torch.randn(p.shape, generator=g))
         return model.eval()
