@@ -38,6 +38,7 @@ def run(quick: bool = True, lengths: tuple[int, ...] = LENGTHS) -> BenchReport:
     repeats = 3 if quick else 7
     encoder = WordEncoder.offline()
     pot, torch_cfg = OttawaConfig(solver="pot"), OttawaConfig(solver="torch")
+    fast = OttawaConfig(solver="numpy")
     balanced, argmax = BalancedOTAligner(encoder), ArgmaxAligner(encoder)
     rows = []
     for length in lengths:
@@ -46,6 +47,7 @@ def run(quick: bool = True, lengths: tuple[int, ...] = LENGTHS) -> BenchReport:
         cases: dict[str, Any] = {
             "balanced-ot": lambda u=u, v=v: balanced.links(u, v),
             "ottawa (pot, 2 plans)": lambda u=u, v=v: ottawa_from_vectors(u, v, pot),
+            "ottawa (numpy, 2 plans)": lambda u=u, v=v: ottawa_from_vectors(u, v, fast),
             "ottawa (torch, 2 plans)": lambda u=u, v=v: ottawa_from_vectors(u, v, torch_cfg),
             "argmax": lambda u=u, v=v: argmax.links(u, v),
         }

@@ -10,7 +10,7 @@ from typing import Any
 
 from papershelf.errors import UserError
 
-SOLVERS = ("pot", "pot-log", "torch", "torch-log")
+SOLVERS = ("pot", "pot-log", "numpy", "torch", "torch-log")
 NULL_MODES = ("adaptive", "median", "deq")
 SCALES = ("minmax", "none")
 ALIGNMENTS = ("intersect", "forward", "reverse", "union")
@@ -36,6 +36,7 @@ class OttawaConfig:
         num_iter: maximum solver iterations.
         tol: stopping threshold of the solver.
         solver: "pot" (POT's entropic partial OT), "pot-log" (its log-domain variant),
+            "numpy" (POT's iteration vectorised: same iterates, faster),
             "torch" (scaling loop in float64 torch) or "torch-log" (log-domain loop).
         null_cost: "adaptive" = max(median(C), d_eq), "median", "deq", or a fixed float in [0, 1].
         null_weight: capacity of the null column (>= 0; 1 lets null absorb everything).
@@ -66,7 +67,7 @@ class OttawaConfig:
             raise UserError(f"reg: must be a finite number > 0, got {self.reg!r}")
         self.reg = reg
         _choice("solver", self.solver, SOLVERS)
-        if self.solver == "pot" and reg < MIN_PLAIN_REG:
+        if self.solver in ("pot", "numpy") and reg < MIN_PLAIN_REG:
             warnings.warn(
                 f"reg={reg} < {MIN_PLAIN_REG} underflows the plain POT solver; "
                 "switching to solver='pot-log'",
