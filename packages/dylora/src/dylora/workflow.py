@@ -1,0 +1,266 @@
+"""What the CLI's ``train``, ``eval`` and ``export`` do, as plain functions.
+
+A training run folder holds ``adapter/`` (the DyLoRA adapter), ``run_config.json`` (the
+model, data and training options) and ``metrics.json``. ``eval`` and ``export`` accept
+that folder or an adapter folder directly.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from papershelf.errors import UserError
+from papershelf.io import atomic_write_json
+
+from dylora.config import DyLoRAConfig
+
+__all__ = ["RunOptions", "eval_run", "export_run", "resolve_run_dir", "train_run"]
+
+RUN_CONFIG = "run_config.json"
+ADAPTER_SUBDIR = "adapter"
+EXPORT_FORMATS = ("peft", "merged")
+
+
+@dataclass
+class RunOptions:
+    """Model, data and training options of ``dylora train`` (saved as ``run_config.json``)."""
+
+    model: str = "offline"
+    train_file: str | None = None
+    eval_file: str | None = None
+    text_field: str = "text"
+    label_field: str = "label"
+    steps: int = 150
+    lr: float = 2e-3
+    batch_size: int = 32
+    max_length: int = 64
+    seed: int = 0
+    num_classes: int = 4
+    label_names: list[str] | None = None
+
+
+def _load_data(opts: RunOptions, split: str, label_names: list[str] | None = None):
+    from papershelf.data import read_text_classification, synthetic_text_classification
+
+    path = opts.train_file if split == "train" else opts.eval_file
+    if path is not None:
+        return read_text_classification(path, opts.text_field, opts.label_field, label_names)
+    if opts.train_file is not None and split == "eval":
+        raise UserError("eval: a model trained on --train data needs --eval data to evaluate")
+    from papershelf.models import load_model  # noqa: F401  (fail early without transformers)
+
+    task = synthetic_text_classification(
+        _tokenizer(opts.model),
+        num_classes=opts.num_classes,
+        n_train=2000,
+        n_test=400,
+        seed=opts.seed,
+    )
+    return task.train if split == "train" else task.test
+
+
+def _tokenizer(model: str):
+    from papershelf.models import OFFLINE_ALIASES, TINY_MODELS, offline_encoder_path
+    from transformers import AutoTokenizer
+
+    if model in OFFLINE_ALIASES or model in TINY_MODELS:
+        return AutoTokenizer.from_pretrained(offline_encoder_path())
+    return AutoTokenizer.from_pretrained(model)
+
+
+def _encode(tokenizer: Any, data: Any, max_length: int) -> list[dict]:
+    import torch
+
+    enc = tokenizer(
+        data.texts,
+        padding="max_length",
+        truncation=True,
+        max_length=max_length,
+        return_tensors="pt",
+    )
+    labels = torch.tensor(data.labels)
+    return [
+        {
+            "input_ids": enc["input_ids"][i],
+            "attention_mask": enc["attention_mask"][i],
+            "labels": labels[i],
+        }
+        for i in range(len(labels))
+    ]
+
+
+def train_run(out: Path, config: DyLoRAConfig, opts: RunOptions) -> dict[str, Any]:
+    """Train a DyLoRA adapter with ``papershelf.train.fit`` (one b per optimizer step)."""
+    from papershelf.models import load_model
+    from papershelf.train import TrainConfig, fit
+
+    from dylora.experiments import set_threads
+    from dylora.model import get_dylora_model
+
+    set_threads()
+    out = Path(out)
+    train_data = _load_data(opts, "train")
+    opts.label_names = list(train_data.label_names)
+    opts.num_classes = len(opts.label_names)
+    eval_data = (
+        _load_data(opts, "eval", opts.label_names)
+        if (opts.eval_file or not opts.train_file)
+        else None
+    )
+    base, tokenizer = load_model(
+        opts.model, task="sequence-classification", num_labels=opts.num_classes
+    )
+    if config.modules_to_save is None and hasattr(base, "classifier"):
+        config.modules_to_save = ["classifier"]
+    model = get_dylora_model(base, config)
+    dataset = _encode(tokenizer, train_data, opts.max_length)
+    train_cfg = TrainConfig(
+        max_steps=opts.steps,
+        lr=opts.lr,
+        batch_size=opts.batch_size,
+        seed=opts.seed,
+        out_dir=out / "checkpoints",
+    )
+    atomic_write_json(
+        out / RUN_CONFIG,
+        {
+            "run": asdict(opts),
+            "dylora": config.to_dict(),
+            "train": {**asdict(train_cfg), "out_dir": str(train_cfg.out_dir)},
+        },
+    )
+    state = fit(
+        model, dataset, lambda m, batch: m(**batch).loss, train_cfg, on_step_start=model.sample_rank
+    )
+    model.save_pretrained(out / ADAPTER_SUBDIR)
+    metrics: dict[str, Any] = {
+        "steps": state.step,
+        "final_loss": state.losses[-1] if state.losses else None,
+    }
+    if eval_data is not None:
+        metrics["eval_rank"] = config.resolved_eval_rank
+        metrics["eval"] = _evaluate(model, tokenizer, eval_data, opts.max_length)
+    atomic_write_json(out / "metrics.json", metrics)
+    model.print_trainable_parameters()
+    return metrics
+
+
+def _evaluate(model: Any, tokenizer: Any, data: Any, max_length: int) -> dict[str, float]:
+    import torch
+
+    from dylora.experiments import evaluate
+
+    items = _encode(tokenizer, data, max_length)
+    tensors = {k: torch.stack([it[k] for it in items]) for k in items[0]}
+    return evaluate(model, tensors)
+
+
+def resolve_run_dir(path: str | Path) -> tuple[Path, dict[str, Any] | None]:
+    """``(adapter dir, run config or None)`` for a training run folder or an adapter folder."""
+    path = Path(path)
+    if (path / "adapter_config.json").is_file():
+        run_cfg = path.parent / RUN_CONFIG
+        return path, (json.loads(run_cfg.read_text()) if run_cfg.is_file() else None)
+    if (path / ADAPTER_SUBDIR / "adapter_config.json").is_file():
+        run_cfg = path / RUN_CONFIG
+        return path / ADAPTER_SUBDIR, (
+            json.loads(run_cfg.read_text()) if run_cfg.is_file() else None
+        )
+    raise UserError(
+        f"DIR: {str(path)!r} is neither a dylora train folder (with adapter/) nor an adapter "
+        "folder (with adapter_config.json)"
+    )
+
+
+def _load_trained(path: str | Path, model_name: str | None):
+    from papershelf.models import load_model
+
+    from dylora.model import DyLoRAModel
+
+    adapter_dir, run_cfg = resolve_run_dir(path)
+    opts = RunOptions(**run_cfg["run"]) if run_cfg else RunOptions()
+    if model_name is not None:
+        opts.model = model_name
+    elif run_cfg is None:
+        raise UserError(f"--model: {str(path)!r} has no {RUN_CONFIG}; name the base model")
+    num_labels = len(opts.label_names) if opts.label_names else opts.num_classes
+    base, tokenizer = load_model(opts.model, task="sequence-classification", num_labels=num_labels)
+    model = DyLoRAModel.from_pretrained(base, adapter_dir)
+    return model, tokenizer, opts, adapter_dir
+
+
+def eval_run(
+    path: str | Path,
+    ranks_spec: str,
+    *,
+    eval_file: str | None = None,
+    model_name: str | None = None,
+    tolerance: float = 0.5,
+    out: Path | None = None,
+) -> dict[str, Any]:
+    """Evaluate a trained adapter at each rank; write ``ranks.json`` and a metric-vs-rank PNG."""
+    from dylora.claims.plots import plot_rank_curves
+    from dylora.config import parse_ranks
+    from dylora.experiments import set_threads
+    from dylora.model import evaluate_ranks
+
+    set_threads()
+    model, tokenizer, opts, adapter_dir = _load_trained(path, model_name)
+    ranks = parse_ranks(ranks_spec, model.dylora_config)
+    if eval_file is not None:
+        opts.eval_file = eval_file
+    data = _load_data(opts, "eval", opts.label_names)
+    items = _encode(tokenizer, data, opts.max_length)
+    import torch
+
+    from dylora.experiments import evaluate
+
+    tensors = {k: torch.stack([it[k] for it in items]) for k in items[0]}
+    table = evaluate_ranks(model, lambda m: evaluate(m, tensors), ranks)
+    layers = model.dylora_layers.values()
+    for b, row in table.items():
+        row["adapter_params"] = sum(
+            b * (layer.in_features + layer.out_features) for layer in layers
+        )
+    best = max(ranks, key=lambda b: (table[b]["accuracy"], -b))
+    smallest = min(
+        b for b in ranks if table[b]["accuracy"] >= table[best]["accuracy"] - tolerance / 100
+    )
+    out = Path(out) if out is not None else adapter_dir.parent
+    doc = {
+        "ranks": {str(b): v for b, v in table.items()},
+        "best_rank": best,
+        "smallest_rank_within_tolerance": smallest,
+        "tolerance_points": tolerance,
+        "eval_data": opts.eval_file or "synthetic test split",
+    }
+    atomic_write_json(out / "ranks.json", doc)
+    doc["plot"] = str(
+        out
+        / plot_rank_curves(
+            out / "accuracy_vs_rank.png",
+            {"DyLoRA": {b: table[b]["accuracy"] for b in ranks}},
+            "accuracy",
+            "accuracy vs rank",
+        )
+    )
+    return doc
+
+
+def export_run(
+    path: str | Path, rank: int, out: Path, fmt: str = "peft", model_name: str | None = None
+) -> Path:
+    """Export the rank-b slice as a PEFT LoRA dir (``peft``) or a merged full model (``merged``)."""
+    if fmt not in EXPORT_FORMATS:
+        raise UserError(f"--format: must be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
+    model, tokenizer, _, _ = _load_trained(path, model_name)
+    model.dylora_config.check_rank(rank, "--rank")
+    if fmt == "peft":
+        return model.export_peft_lora(out, rank=rank)
+    merged = model.merge_and_unload(rank=rank)
+    merged.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return Path(out)
