@@ -77,22 +77,15 @@ def test_generate_train_evaluate(tmp_path):
         ("src,dst,t\n0,1,1\n", ["--model", "gcn"], "model: 'gcn' is not one of tgn, jodie"),
     ],
 )
-def test_bad_input_one_line(tmp_path, text, args, message):
+def test_bad_input_one_line(tmp_path, monkeypatch, capsys, text, args, message):
+    from dyngraph_survey_models.cli import main
+
     ev = tmp_path / "ev.csv"
     ev.write_text(text)
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from dyngraph_survey_models.cli import main; main()",
-            "train",
-            "--data",
-            str(ev),
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert out.returncode == 2
-    lines = [ln for ln in out.stderr.splitlines() if ln.startswith("error:")]
-    assert len(lines) == 1 and message in lines[0], out.stderr
+    monkeypatch.setattr(sys, "argv", ["dyngraph", "train", "--data", str(ev), *args])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], err
