@@ -69,12 +69,15 @@ def run(quick: bool = True) -> BenchReport:
     }
     repeats, warmup = (7, 2) if quick else (20, 3)
     targets = ["query", "value"]
-    notes = [f"offline MiniLM (6 layers, hidden 384), batch {BATCH}, seq {SEQ}, "
-             f"targets {targets}, r = r_max = {R_MAX}, AdamW; torch threads {threads}"]
+    notes = [
+        f"offline MiniLM (6 layers, hidden 384), batch {BATCH}, seq {SEQ}, "
+        f"targets {targets}, r = r_max = {R_MAX}, AdamW; torch threads {threads}"
+    ]
 
     def dylora(**kw):
-        cfg = DyLoRAConfig(r_max=R_MAX, alpha=16.0, target_modules=targets,
-                           modules_to_save=["classifier"], **kw)
+        cfg = DyLoRAConfig(
+            r_max=R_MAX, alpha=16.0, target_modules=targets, modules_to_save=["classifier"], **kw
+        )
         return get_dylora_model(copy.deepcopy(base), cfg)
 
     cases: dict[str, Callable[[], None]] = {}
@@ -82,12 +85,18 @@ def run(quick: bool = True) -> BenchReport:
     try:
         import peft
 
-        lora = peft.get_peft_model(copy.deepcopy(base), peft.LoraConfig(
-            r=R_MAX, lora_alpha=16, target_modules=targets, modules_to_save=["classifier"]))
+        lora = peft.get_peft_model(
+            copy.deepcopy(base),
+            peft.LoraConfig(
+                r=R_MAX, lora_alpha=16, target_modules=targets, modules_to_save=["classifier"]
+            ),
+        )
         baseline = "PEFT LoRA r=8"
         cases[baseline] = _train_step(lora, batch, None)
     except ImportError:
-        notes.append("peft is not installed (uv sync --group bench-dylora): baseline is our layer at a fixed rank")
+        notes.append(
+            "peft is not installed (uv sync --group bench-dylora): baseline is our layer at a fixed rank"
+        )
         ours = dylora(update_mode="all")
         ours.set_rank(R_MAX)
         cases[baseline] = _train_step(ours, batch, None)
@@ -97,8 +106,9 @@ def run(quick: bool = True) -> BenchReport:
         cases[f"DyLoRA {mode}, b = r_max"] = _train_step(m, batch, None)
     sampled = dylora(update_mode="frozen")
     cases["DyLoRA frozen, b sampled per step"] = _train_step(sampled, batch, sampled.sample_rank)
-    rows: list[BenchRow] = compare(cases, baseline, params={"what": "train step"},
-                                   warmup=warmup, repeats=repeats)
+    rows: list[BenchRow] = compare(
+        cases, baseline, params={"what": "train step"}, warmup=warmup, repeats=repeats
+    )
 
     plain = copy.deepcopy(base)
     unmerged = dylora()
@@ -115,7 +125,16 @@ def run(quick: bool = True) -> BenchReport:
         "DyLoRA unmerged, b = 8": _forward(unmerged, batch),
         "DyLoRA unmerged, b = 1": _forward(rank1, batch),
     }
-    rows += compare(forward_cases, "base model", params={"what": "inference forward"},
-                    warmup=warmup, repeats=repeats)
-    notes.append("train-step ratios are against the PEFT LoRA step; forward ratios against the base model")
-    return BenchReport(title="DyLoRA step and inference cost", rows=rows, baseline=baseline, notes=notes)
+    rows += compare(
+        forward_cases,
+        "base model",
+        params={"what": "inference forward"},
+        warmup=warmup,
+        repeats=repeats,
+    )
+    notes.append(
+        "train-step ratios are against the PEFT LoRA step; forward ratios against the base model"
+    )
+    return BenchReport(
+        title="DyLoRA step and inference cost", rows=rows, baseline=baseline, notes=notes
+    )

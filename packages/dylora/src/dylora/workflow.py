@@ -175,6 +175,14 @@ def resolve_run_dir(path: str | Path) -> tuple[Path, dict[str, Any] | None]:
     )
 
 
+def check_saved_rank(path: str | Path, rank: int, field: str) -> None:
+    """Refuse a rank outside the saved adapter's [r_min, r_max] before loading any model."""
+    from papershelf.adapters import read_adapter_config
+
+    adapter_dir, _ = resolve_run_dir(path)
+    DyLoRAConfig.from_dict(read_adapter_config(adapter_dir)).check_rank(rank, field)
+
+
 def _load_trained(path: str | Path, model_name: str | None):
     from papershelf.models import load_model
 
@@ -208,6 +216,8 @@ def eval_run(
     from dylora.model import evaluate_ranks
 
     set_threads()
+    for b in parse_ranks(ranks_spec):
+        check_saved_rank(path, b, "--ranks")
     model, tokenizer, opts, adapter_dir = _load_trained(path, model_name)
     ranks = parse_ranks(ranks_spec, model.dylora_config)
     if eval_file is not None:
@@ -256,8 +266,8 @@ def export_run(
     """Export the rank-b slice as a PEFT LoRA dir (``peft``) or a merged full model (``merged``)."""
     if fmt not in EXPORT_FORMATS:
         raise UserError(f"--format: must be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
+    check_saved_rank(path, rank, "--rank")
     model, tokenizer, _, _ = _load_trained(path, model_name)
-    model.dylora_config.check_rank(rank, "--rank")
     if fmt == "peft":
         return model.export_peft_lora(out, rank=rank)
     merged = model.merge_and_unload(rank=rank)
