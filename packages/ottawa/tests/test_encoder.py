@@ -57,7 +57,7 @@ def test_cache_encodes_each_sentence_once(encoder):
 
 def test_encoder_errors(encoder, monkeypatch):
     enc = WordEncoder("offline", model=encoder.model, tokenizer=encoder.tokenizer, max_length=8)
-    with pytest.raises(ValueError, match="sentence 0: has no words"):
+    with pytest.raises(ValueError, match=r"sentence 0 \(0-based\): has no words"):
         enc.encode(["   "])
     with pytest.raises(ValueError, match="exceed the encoder limit 8"):
         enc.encode(["one two three four five six seven eight"])

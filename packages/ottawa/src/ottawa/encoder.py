@@ -165,7 +165,7 @@ class WordEncoder:
     ) -> tuple[list[str], list[int], list[tuple[int, int]]]:
         words = split_words(sentence, self.splitter)
         if not words:
-            raise UserError(f"sentence {index}: has no words (empty line?)")
+            raise UserError(f"sentence {index} (0-based): has no words (empty line?)")
         pieces = self._pieces(words)
         cls_id = self.tokenizer.cls_token_id
         sep_id = self.tokenizer.sep_token_id
@@ -179,7 +179,7 @@ class WordEncoder:
         if len(ids) > self.max_length:
             if not self.truncate:
                 raise UserError(
-                    f"sentence {index}: {len(ids)} tokens exceed the encoder limit {self.max_length}; "
+                    f"sentence {index} (0-based, {sentence[:30]!r}...): {len(ids)} tokens exceed the encoder limit {self.max_length}; "
                     "pass truncate=True (--truncate) to cut it"
                 )
             ids = ids[: self.max_length - 1] + (
@@ -214,8 +214,11 @@ class WordEncoder:
 
         Returns one ``WordVectors`` per sentence with ``vectors`` (n_words, hidden) float64.
         """
-        todo = list(dict.fromkeys(s for s in sentences if s not in self._cache))
-        layouts = {s: self._layout(i, s) for i, s in enumerate(todo)}
+        first = {}
+        for i, s in enumerate(sentences):
+            first.setdefault(s, i)
+        todo = [s for s in first if s not in self._cache]
+        layouts = {s: self._layout(first[s], s) for s in todo}
         order = sorted(todo, key=lambda s: len(layouts[s][1]))
         for start in range(0, len(order), self.batch_size):
             chunk = order[start : start + self.batch_size]
