@@ -1,0 +1,54 @@
+"""The paper record and the cheapest claim's quick run (schema and direction)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from papershelf.registry import RunContext
+from papershelf.repro import reproduce, validate_results
+from resonance_rope.paper import PAPER
+
+
+def test_paper_record():
+    assert PAPER.id == "resonance-rope" and PAPER.arxiv == "2403.00071"
+    cheapest = min(PAPER.claims, key=lambda c: c.quick_budget_s)
+    assert cheapest.id == "feature-gap" and cheapest.quick_budget_s <= 30
+    for claim in PAPER.claims:
+        assert callable(claim.resolve())
+
+
+def test_feature_gap_claim_quick(tmp_path):
+    doc = reproduce([PAPER], out=tmp_path, quick=True, seed=0, claims=["feature-gap"])
+    validate_results(doc)
+    record = doc["papers"][0]["claims"][0]
+    assert record["status"] == "ok", record["error"]
+    assert record["holds"] is True and record["ours"] == 0.0 and record["baseline"] > 1e-6
+    cases = {c["case"]: c for c in record["details"]["cases"]}
+    assert cases["posgen d=64 RoPE"]["pre_critical_pairs"] == 9
+    assert cases["LLaMA2 RoPE 4K->32K"]["pre_critical_pairs"] == 46
+    assert cases["LLaMA2 YaRN s=8 4K->32K"]["pre_critical_pairs"] < 46
+    assert (
+        json.loads((tmp_path / "results.json").read_text())["papers"][0]["id"] == "resonance-rope"
+    )
+    assert (tmp_path / "resonance-rope" / "feature-gap" / "feature_gap.png").is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("claim", ["posgen-cot", "posgen-semi-recursive"])
+def test_posgen_claim_quick_schema(tmp_path, claim):
+    from resonance_rope import claims as claims_mod
+
+    fn = (
+        claims_mod.posgen_cot_claim
+        if claim == "posgen-cot"
+        else claims_mod.posgen_semi_recursive_claim
+    )
+    result = fn(RunContext(quick=True, seed=0, out=tmp_path))
+    table = result.details["table"]
+    assert set(table) == {"RoPE", "Resonance RoPE", "YaRN", "Resonance YaRN"}
+    assert all(len(v["ood_per_seed"]) == 3 for v in table.values())
+    assert result.holds == (
+        result.details["resonance_minus_rope"] >= 0
+        and result.details["resonance_yarn_minus_yarn"] >= 0
+    )
