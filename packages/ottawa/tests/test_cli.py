@@ -139,3 +139,45 @@ def test_score_and_synthetic_evaluate(tmp_path, monkeypatch, capsys, shared_enco
     assert set(report) == {"ottawa", "cosine"}
     assert 0 <= report["ottawa"]["sentence"]["mean"]["hall"] <= 1
     assert "word" in report["ottawa"] and "pair-AUC" in capsys.readouterr().out
+
+
+def test_evaluate_on_a_user_halomi_copy(tmp_path, monkeypatch, capsys, shared_encoder):
+    header = "src_lang\ttgt_lang\tsrc_text\tmt_text\tomit_spans\thall_spans\tclass_hall\tclass_omit\tdata_source"
+    rows = [
+        ("the cat sat on the mat", "the cat sat on the mat", "1_No_hallucination", "1_No_omission"),
+        (
+            "the dog ran home",
+            "the dog ran home fast <<<to the moon>>>",
+            "3_Partial",
+            "1_No_omission",
+        ),
+        ("<<<the old farmer>>> sold a horse", "sold a horse", "1_No_hallucination", "3_Partial"),
+    ]
+    lines = [header]
+    for src, mt, h, o in rows:
+        plain_src, plain_mt = (
+            src.replace("<<<", "").replace(">>>", ""),
+            mt.replace("<<<", "").replace(">>>", ""),
+        )
+        lines.append(
+            "\t".join(["eng_Latn", "deu_Latn", plain_src, plain_mt, src, mt, h, o, "flores"])
+        )
+    (tmp_path / "halomi_core.tsv").write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        [
+            "ottawa",
+            "evaluate",
+            "--halomi",
+            str(tmp_path),
+            "--methods",
+            "ottawa",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
+    cli.main()
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert list(report["ottawa"]["sentence"]["per_direction"]) == ["eng_Latn-deu_Latn"]
+    assert "LaBSE cosine 0.78/0.72" in capsys.readouterr().out
