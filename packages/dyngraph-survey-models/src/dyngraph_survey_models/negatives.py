@@ -2,7 +2,8 @@
 
 - ``random``: keep the positive source; draw the destination uniformly from the destination set
   (bipartite: the items), redrawing any that equals the positive destination.
-- ``historical``: draw whole (src, dst) pairs, without replacement, from the unique edges seen
+- ``historical``: draw whole (src, dst) pairs, without replacement (per negative column, so
+  column 0 is exactly DyGLib's one-negative draw), from the unique edges seen
   before the batch (t < batch start), minus the batch's own edges; any shortfall is filled with
   random pairs that avoid the batch.
 - ``inductive``: the same, from edges seen before the batch that never occurred during
@@ -98,29 +99,35 @@ class NegativeSampler:
             pool = pool[~torch.isin(pool, s.src[tr] * self.n + s.dst[tr])]
         batch_keys = torch.unique(src * self.n + dst)
         pool = pool[~torch.isin(pool, batch_keys)]
-        need = b * k
+        cols = [self._draw(pool, batch_keys, b, batch_start) for _ in range(k)]
+        pick = torch.stack(cols, dim=1)  # (B, k): each column is one DyGLib-style draw
+        return pick // self.n, pick % self.n
+
+    def _draw(
+        self, pool: torch.Tensor, batch_keys: torch.Tensor, need: int, batch_start: float
+    ) -> torch.Tensor:
+        """``need`` pair keys from ``pool`` without replacement; a shortfall is filled with random
+        pairs that avoid the batch (and warned about once)."""
         if pool.numel() >= need:
-            pick = pool[torch.randperm(pool.numel(), generator=self.gen)[:need]]
-        else:
-            if not self._warned:
-                warnings.warn(
-                    f"negatives: only {pool.numel()} {self.strategy} edges before t={batch_start}, "
-                    f"need {need}; filling with random pairs (as DyGLib does)",
-                    stacklevel=2,
-                )
-                self._warned = True
-            fill = []
-            short = need - pool.numel()
-            while short > 0:
-                a = self.src_candidates[
-                    torch.randint(0, self.src_candidates.numel(), (short,), generator=self.gen)
-                ]
-                c = self.candidates[
-                    torch.randint(0, self.candidates.numel(), (short,), generator=self.gen)
-                ]
-                key = a * self.n + c
-                ok = ~torch.isin(key, batch_keys) & (a != c)
-                fill.append(key[ok])
-                short -= int(ok.sum())
-            pick = torch.cat([pool[torch.randperm(pool.numel(), generator=self.gen)], *fill])[:need]
-        return (pick // self.n).view(b, k), (pick % self.n).view(b, k)
+            return pool[torch.randperm(pool.numel(), generator=self.gen)[:need]]
+        if not self._warned:
+            warnings.warn(
+                f"negatives: only {pool.numel()} {self.strategy} edges before t={batch_start}, "
+                f"need {need}; filling with random pairs (as DyGLib does)",
+                stacklevel=3,
+            )
+            self._warned = True
+        fill = []
+        short = need - pool.numel()
+        while short > 0:
+            a = self.src_candidates[
+                torch.randint(0, self.src_candidates.numel(), (short,), generator=self.gen)
+            ]
+            c = self.candidates[
+                torch.randint(0, self.candidates.numel(), (short,), generator=self.gen)
+            ]
+            key = a * self.n + c
+            ok = ~torch.isin(key, batch_keys) & (a != c)
+            fill.append(key[ok][:short])
+            short -= int(ok.sum())
+        return torch.cat([pool[torch.randperm(pool.numel(), generator=self.gen)], *fill])[:need]

@@ -30,6 +30,17 @@ PAPER = Paper(
             run="dyngraph_survey_models.claims:negative_sampling_matters",
             quick_budget_s=30.0,
         ),
+        Claim(
+            id="snapshots-lose-order",
+            statement=(
+                "Cutting a continuous-time graph into snapshots loses the order of events inside a window: "
+                "a continuous-time model (TGN) beats snapshot models (GConvGRU, EvolveGCN-O/-H, DySAT) "
+                "scored on the same events and negatives."
+            ),
+            paper_value="qualitative (survey, Sec. on DTDG vs CTDG)",
+            run="dyngraph_survey_models.claims:snapshots_lose_order",
+            quick_budget_s=120.0,
+        ),
     ),
     bench="dyngraph_survey_models.bench:run",
     package="dyngraph-survey-models",

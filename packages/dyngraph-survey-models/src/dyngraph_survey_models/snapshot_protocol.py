@@ -17,7 +17,12 @@ from papershelf.errors import UserError
 from . import metrics as M
 from .decoders import LinkDecoder
 
-__all__ = ["SnapshotLinkModel", "evaluate_snapshots", "train_snapshots"]
+__all__ = [
+    "SnapshotLinkModel",
+    "evaluate_snapshots",
+    "score_events_from_snapshots",
+    "train_snapshots",
+]
 
 
 class SnapshotLinkModel(torch.nn.Module):
@@ -104,6 +109,45 @@ def evaluate_snapshots(
         zz = z[j - 1]
         pos_all.append(model.decoder(zz[ei[0]], zz[ei[1]]))
         neg_all.append(model.decoder(zz[ei[0]].unsqueeze(1).expand(-1, k, -1), zz[neg]))
+    pos, neg = torch.cat(pos_all), torch.cat(neg_all)
+    lab = torch.cat([torch.ones(pos.numel()), torch.zeros(pos.numel())])
+    flat = torch.cat([pos, neg[:, 0]])
+    return {
+        "ap": M.average_precision(flat, lab),
+        "auc": M.roc_auc(flat, lab),
+        "mrr": M.mrr(pos, neg),
+    }
+
+
+@torch.no_grad()
+def score_events_from_snapshots(
+    model: SnapshotLinkModel,
+    snapshots: Sequence,
+    window_of_event: torch.Tensor,
+    part,
+    sampler,
+    k: int,
+    batch_size: int = 200,
+) -> dict:
+    """Score the events of ``part`` (an EventStream) with a snapshot model, each event in window
+    j from ``Z[j-1]`` (snapshots < j only), against the negatives ``sampler`` draws batch by batch
+    exactly as :func:`protocol.evaluate` does — so a snapshot model and a continuous-time model
+    see the same positives and negatives. ``window_of_event (len(part),)`` is each event's window."""
+    from .protocol import batches
+
+    z, _ = model.encoder.encode(snapshots[:-1])
+    pos_all, neg_all = [], []
+    for sl in batches(part, batch_size):
+        src, dst, t = part.src[sl], part.dst[sl], part.t[sl]
+        ns, nd = sampler.sample(src, dst, float(t[0]), float(t[-1]), k=k)
+        w = window_of_event[sl] - 1
+        if (w < 0).any():
+            raise UserError("snapshots: an event falls in the first window, which has no history")
+        zz = z[w]  # (B, N, d)
+        rows = torch.arange(src.numel())
+        pos_all.append(model.decoder(zz[rows, src], zz[rows, dst]))
+        r2 = rows.view(-1, 1).expand(-1, k)
+        neg_all.append(model.decoder(zz[r2, ns], zz[r2, nd]))
     pos, neg = torch.cat(pos_all), torch.cat(neg_all)
     lab = torch.cat([torch.ones(pos.numel()), torch.zeros(pos.numel())])
     flat = torch.cat([pos, neg[:, 0]])
