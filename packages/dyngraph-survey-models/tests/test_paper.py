@@ -13,7 +13,11 @@ def test_paper_registered():
     (ep,) = [e for e in entry_points(group=ENTRY_POINT_GROUP) if e.name == "dyngraph_survey_models"]
     assert ep.load() is PAPER
     paper = PAPER
-    assert {c.id for c in paper.claims} == {"memory-beats-static", "negative-sampling", "snapshots-lose-order"}
+    assert {c.id for c in paper.claims} == {
+        "memory-beats-static",
+        "negative-sampling",
+        "snapshots-lose-order",
+    }
     cheapest = min(paper.claims, key=lambda c: c.quick_budget_s)
     assert cheapest.quick_budget_s <= 30
 

@@ -42,3 +42,28 @@ def test_snapshot_link_prediction_runs(small_stream):
         assert len(losses) == 3 and all(torch.isfinite(torch.tensor(losses)))
         m = evaluate_snapshots(model, snaps, 6, cand, k=5)
         assert 0 <= m["ap"] <= 1 and 0 < m["mrr"] <= 1
+
+
+def test_snapshot_models_scored_on_the_protocol_events(small_stream):
+    import pytest
+    from dyngraph_survey_models.negatives import NegativeSampler
+    from dyngraph_survey_models.snapshot_protocol import score_events_from_snapshots
+    from dyngraph_survey_models.snapshots import snapshot_bounds
+    from papershelf.errors import UserError
+
+    s = small_stream
+    snaps = to_snapshots(s, num_snapshots=6)
+    win = snapshot_bounds(s, num_snapshots=6)
+    part = s.select(win == 5)
+    model = SnapshotLinkModel(EvolveGCNO(s.num_nodes, 8), 8)
+    a = score_events_from_snapshots(
+        model, snaps, win[win == 5], part, NegativeSampler("random", s, seed=2), k=4
+    )
+    b = score_events_from_snapshots(
+        model, snaps, win[win == 5], part, NegativeSampler("random", s, seed=2), k=4
+    )
+    assert a == b and 0 <= a["ap"] <= 1
+    with pytest.raises(UserError, match="first window"):
+        score_events_from_snapshots(
+            model, snaps, win[win == 0], s.select(win == 0), NegativeSampler("random", s), k=2
+        )
