@@ -139,3 +139,23 @@ def test_hf_config_without_original_length_is_refused():
     register_hf_rope_types()
     with pytest.raises(Exception, match="original_max_position_embeddings"):
         tiny_llama({"rope_type": "resonance_yarn", "factor": 4.0, "rope_theta": 1e4})
+
+
+def test_hf_dynamic_update_recomputes_resonance_dynamic():
+    register_hf_rope_types()
+    model = tiny_llama(
+        {"rope_type": "resonance_dynamic", "factor": 2.0, "rope_theta": 1e4}, max_len=64
+    )
+    with torch.no_grad():
+        model(torch.randint(0, 32, (1, 150)))
+    cfg = RopeConfig(32, rope_type="resonance_dynamic", factor=2.0, max_position_embeddings=64)
+    expected, _ = compute_inv_freq(cfg, seq_len=150)
+    assert torch.equal(model.model.rotary_emb.inv_freq, expected)
+    assert not torch.equal(expected, compute_inv_freq(cfg)[0])
+
+
+def test_hf_ntk_type():
+    register_hf_rope_types()
+    model = tiny_llama({"rope_type": "ntk", "factor": 4.0, "rope_theta": 1e4})
+    expected, _ = compute_inv_freq(RopeConfig(32, rope_type="ntk", factor=4.0))
+    assert torch.equal(model.model.rotary_emb.inv_freq, expected)
