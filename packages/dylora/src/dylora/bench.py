@@ -9,9 +9,11 @@ otherwise our layer at a fixed rank (which equals PEFT LoRA, see the tests) stan
 from __future__ import annotations
 
 import copy
+import statistics
+import time
 from collections.abc import Callable
 
-from papershelf.bench import BenchReport, BenchRow, compare
+from papershelf.bench import BenchReport, BenchRow
 
 __all__ = ["run"]
 
@@ -51,6 +53,31 @@ def _forward(model, batch) -> Callable[[], None]:
     return fwd
 
 
+def interleaved(
+    cases: dict[str, Callable[[], None]], baseline: str, *, what: str, warmup: int, repeats: int
+) -> list[BenchRow]:
+    """Median time of each case, timed round-robin so a shared machine's load drifts evenly."""
+    for fn in cases.values():
+        for _ in range(warmup):
+            fn()
+    samples: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(repeats):
+        for name, fn in cases.items():
+            t0 = time.perf_counter()
+            fn()
+            samples[name].append(time.perf_counter() - t0)
+    medians = {name: statistics.median(v) for name, v in samples.items()}
+    return [
+        BenchRow(
+            name=name,
+            median_s=medians[name],
+            ratio=medians[name] / medians[baseline],
+            params={"what": what},
+        )
+        for name in cases
+    ]
+
+
 def run(quick: bool = True) -> BenchReport:
     import torch
     from papershelf.models import load_model
@@ -67,7 +94,7 @@ def run(quick: bool = True) -> BenchReport:
         "attention_mask": torch.ones(BATCH, SEQ, dtype=torch.long),
         "labels": torch.randint(0, 4, (BATCH,), generator=gen),
     }
-    repeats, warmup = (7, 2) if quick else (20, 3)
+    repeats, warmup = (9, 2) if quick else (25, 3)
     targets = ["query", "value"]
     notes = [
         f"offline MiniLM (6 layers, hidden 384), batch {BATCH}, seq {SEQ}, "
