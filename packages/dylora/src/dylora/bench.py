@@ -133,9 +133,7 @@ def run(quick: bool = True) -> BenchReport:
         cases[f"DyLoRA {mode}, b = r_max"] = _train_step(m, batch, None)
     sampled = dylora(update_mode="frozen")
     cases["DyLoRA frozen, b sampled per step"] = _train_step(sampled, batch, sampled.sample_rank)
-    rows: list[BenchRow] = compare(
-        cases, baseline, params={"what": "train step"}, warmup=warmup, repeats=repeats
-    )
+    rows = interleaved(cases, baseline, what="train step", warmup=warmup, repeats=repeats)
 
     plain = copy.deepcopy(base)
     unmerged = dylora()
@@ -152,15 +150,12 @@ def run(quick: bool = True) -> BenchReport:
         "DyLoRA unmerged, b = 8": _forward(unmerged, batch),
         "DyLoRA unmerged, b = 1": _forward(rank1, batch),
     }
-    rows += compare(
-        forward_cases,
-        "base model",
-        params={"what": "inference forward"},
-        warmup=warmup,
-        repeats=repeats,
+    rows += interleaved(
+        forward_cases, "base model", what="inference forward", warmup=warmup, repeats=repeats
     )
     notes.append(
-        "train-step ratios are against the PEFT LoRA step; forward ratios against the base model"
+        "train-step ratios are against the PEFT LoRA step; forward ratios against the base model;"
+        " cases are timed round-robin (median of the repeats)"
     )
     return BenchReport(
         title="DyLoRA step and inference cost", rows=rows, baseline=baseline, notes=notes
