@@ -45,8 +45,9 @@ def test_ladj_matches_autograd_jacobian(name, factory, d):
         xi = t(zi[None])[0]
         jac_inv = torch.autograd.functional.jacobian(lambda v: t.inv(v[None])[0], xi)
         _, ladj_inv = t.inv.call_and_ladj(xi[None])
-        torch.testing.assert_close(ladj_inv[0], torch.linalg.slogdet(jac_inv).logabsdet, atol=1e-6,
-                                   rtol=1e-6)
+        torch.testing.assert_close(
+            ladj_inv[0], torch.linalg.slogdet(jac_inv).logabsdet, atol=1e-6, rtol=1e-6
+        )
 
 
 @pytest.mark.parametrize(("name", "factory", "d"), list(layer_cases()))

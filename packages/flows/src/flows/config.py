@@ -15,8 +15,20 @@ from papershelf.errors import UserError
 
 __all__ = ["ARCHS", "FlowConfig", "build_flow", "load_flow", "parse_group", "save_flow"]
 
-ARCHS = ("maf", "iaf", "nsf", "nsf-coupling", "realnvp", "nice", "planar", "radial", "resflow",
-         "gresflow", "gcoupling", "giaf")
+ARCHS = (
+    "maf",
+    "iaf",
+    "nsf",
+    "nsf-coupling",
+    "realnvp",
+    "nice",
+    "planar",
+    "radial",
+    "resflow",
+    "gresflow",
+    "gcoupling",
+    "giaf",
+)
 BASES = ("normal", "student-t")
 G_ARCHS = ("gresflow", "gcoupling", "giaf")
 
@@ -94,8 +106,13 @@ def build_flow(config: FlowConfig):
 
     c = config
     d = c.features
-    base = (StudentT(d, df="shared" if c.df == "shared" else "per_dim", df_init=c.df_init,
-                     df_min=c.df_min) if c.base == "student-t" else DiagNormal(d))
+    base = (
+        StudentT(
+            d, df="shared" if c.df == "shared" else "per_dim", df_init=c.df_init, df_min=c.df_min
+        )
+        if c.base == "student-t"
+        else DiagNormal(d)
+    )
     if c.arch in G_ARCHS:
         group = parse_group(c.group)
         cls = {"gresflow": flows.GResFlow, "gcoupling": flows.GCoupling, "giaf": flows.GIAF}[c.arch]
@@ -106,7 +123,9 @@ def build_flow(config: FlowConfig):
         return flows.IAF(d, c.context, c.transforms, c.hidden, base=base)
     if c.arch in ("nsf", "nsf-coupling"):
         mode = "autoregressive" if c.arch == "nsf" else "coupling"
-        return flows.NSF(d, c.context, c.transforms, c.hidden, c.bins, c.bound, mode=mode, base=base)
+        return flows.NSF(
+            d, c.context, c.transforms, c.hidden, c.bins, c.bound, mode=mode, base=base
+        )
     if c.arch == "realnvp":
         return flows.RealNVP(d, c.context, c.transforms, c.hidden, base=base)
     if c.arch == "nice":
@@ -118,7 +137,9 @@ def build_flow(config: FlowConfig):
     return flows.ResFlow(d, c.transforms, c.hidden, base=base)
 
 
-def save_flow(folder: str | Path, flow, config: FlowConfig, extra: dict[str, Any] | None = None) -> Path:
+def save_flow(
+    folder: str | Path, flow, config: FlowConfig, extra: dict[str, Any] | None = None
+) -> Path:
     """Write ``model.safetensors`` + ``model_config.json`` (config and ``extra``) atomically."""
     from papershelf.checkpoint import save_weights
 

@@ -11,12 +11,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from papershelf.errors import UserError
 from torch import Tensor
 
-from papershelf.errors import UserError
-
-__all__ = ["CHECKERBOARD_ENTROPY", "RobustScaler", "checkerboard", "eight_gaussians", "moons",
-           "read_csv", "rings", "rotated_t2", "toy", "write_csv"]
+__all__ = [
+    "CHECKERBOARD_ENTROPY",
+    "RobustScaler",
+    "checkerboard",
+    "eight_gaussians",
+    "moons",
+    "read_csv",
+    "rings",
+    "rotated_t2",
+    "toy",
+    "write_csv",
+]
 
 CHECKERBOARD_ENTROPY = math.log(32.0)  # uniform on 8 squares of area 4
 
@@ -31,8 +40,12 @@ def checkerboard(n: int, generator: torch.Generator | None = None) -> Tensor:
     return torch.stack([x1, x2], -1)
 
 
-def eight_gaussians(n: int, generator: torch.Generator | None = None, radius: float = 4 / 1.414,
-                    std: float = 0.5 / 1.414) -> Tensor:
+def eight_gaussians(
+    n: int,
+    generator: torch.Generator | None = None,
+    radius: float = 4 / 1.414,
+    std: float = 0.5 / 1.414,
+) -> Tensor:
     """Eight Gaussians at angles ``k pi/4`` on a circle (a D8-invariant density)."""
     k = torch.randint(0, 8, (n,), generator=generator).double()
     centers = radius * torch.stack([torch.cos(k * math.pi / 4), torch.sin(k * math.pi / 4)], -1)
@@ -73,12 +86,18 @@ def rotation_q(d: int = 2, seed: int = 1234) -> Tensor:
     return q * torch.sign(torch.diagonal(r))
 
 
-def rotated_t2(n: int, generator: torch.Generator | None = None, q: Tensor | None = None,
-               dtype: torch.dtype = torch.float32) -> Tensor:
+def rotated_t2(
+    n: int,
+    generator: torch.Generator | None = None,
+    q: Tensor | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> Tensor:
     """``Q u`` with ``u`` two independent t_2 marginals and ``Q = rotation_q()``."""
     q = rotation_q() if q is None else q
     normal = torch.randn(n, 2, generator=generator, dtype=torch.float64)
-    chi2 = torch._standard_gamma(torch.full((n, 2), 1.0, dtype=torch.float64), generator=generator) * 2
+    chi2 = (
+        torch._standard_gamma(torch.full((n, 2), 1.0, dtype=torch.float64), generator=generator) * 2
+    )
     u = normal / torch.sqrt(chi2 / 2)
     return (u @ q.t()).to(dtype)
 
@@ -132,10 +151,14 @@ def read_csv(path: str | Path, features: int | None = None) -> Tensor:
             if width is None:
                 width = len(values)
             if len(values) != width:
-                raise UserError(f"data: {path}:{lineno}: expected {width} columns, got {len(values)}")
+                raise UserError(
+                    f"data: {path}:{lineno}: expected {width} columns, got {len(values)}"
+                )
             for col, v in enumerate(values, start=1):
                 if not math.isfinite(v):
-                    raise UserError(f"data: {path}:{lineno}: column {col} is {v} (NaN/inf not allowed)")
+                    raise UserError(
+                        f"data: {path}:{lineno}: column {col} is {v} (NaN/inf not allowed)"
+                    )
             rows.append(values)
     if not rows:
         raise UserError(f"data: {path} has no numeric rows")

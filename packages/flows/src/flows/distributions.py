@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -29,7 +30,7 @@ __all__ = ["DiagNormal", "FlowDistribution", "StudentT", "StudentTProduct"]
 class FlowDistribution(Distribution):
     """The push-forward of ``base`` (event ``(D,)``) by ``transform`` (generative ``z -> x``)."""
 
-    arg_constraints: dict = {}
+    arg_constraints: ClassVar[dict] = {}
     has_rsample = True
 
     def __init__(self, transform: FlowTransform, base: Distribution) -> None:
@@ -87,13 +88,15 @@ class DiagNormal(nn.Module):
         self.log_scale = nn.Parameter(torch.zeros(features), requires_grad=trainable)
 
     def forward(self, c: Tensor | None = None) -> Distribution:
-        return Independent(Normal(self.loc, self.log_scale.exp()), 1)
+        return Independent(
+            Normal(self.loc, self.log_scale.exp(), validate_args=False), 1, validate_args=False
+        )
 
 
 class StudentTProduct(Distribution):
     """``prod_i t_{nu_i}(z_i)`` on ``(D,)``; ``df: (D,)`` (broadcast from a shared value)."""
 
-    arg_constraints = {"df": constraints.positive}
+    arg_constraints: ClassVar[dict] = {"df": constraints.positive}
     support = constraints.real_vector
     has_rsample = True
 

@@ -22,7 +22,14 @@ __all__ = ["exact", "power_series", "russian_roulette"]
 
 
 def exact(jac: Tensor) -> Tensor:
-    """``log|det(I + J)|`` for ``jac: (..., D, D)`` -> ``(...,)``."""
+    """``log|det(I + J)|`` for ``jac: (..., D, D)`` -> ``(...,)`` (closed form for D <= 2)."""
+    d = jac.shape[-1]
+    if d == 1:
+        return torch.log(torch.abs(1 + jac[..., 0, 0]))
+    if d == 2:
+        a, b = 1 + jac[..., 0, 0], jac[..., 0, 1]
+        c, e = jac[..., 1, 0], 1 + jac[..., 1, 1]
+        return torch.log(torch.abs(a * e - b * c))
     eye = torch.eye(jac.shape[-1], dtype=jac.dtype, device=jac.device)
     return torch.linalg.slogdet(eye + jac).logabsdet
 

@@ -6,16 +6,20 @@ import math
 from collections.abc import Callable
 
 import torch
-from torch import Tensor
-
 from papershelf.errors import UserError
+from torch import Tensor
 
 __all__ = ["bits_per_dim", "grid_mass", "symmetry_error"]
 
 
 @torch.no_grad()
-def grid_mass(log_prob: Callable[[Tensor], Tensor], box: float = 4.0, n: int = 400,
-              outside_fraction: float = 0.0, dtype: torch.dtype = torch.float32) -> float:
+def grid_mass(
+    log_prob: Callable[[Tensor], Tensor],
+    box: float = 4.0,
+    n: int = 400,
+    outside_fraction: float = 0.0,
+    dtype: torch.dtype = torch.float32,
+) -> float:
     """Riemann mass of ``exp(log_prob)`` on an ``n x n`` grid over ``[-box, box]^2`` plus
     ``outside_fraction`` (the Monte-Carlo fraction of model samples outside the box)."""
     if n < 2 or box <= 0:

@@ -5,6 +5,7 @@ Shapes: every network maps ``(..., in_features) -> (..., out_features)``.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import torch
@@ -27,7 +28,7 @@ class MLP(nn.Sequential):
     ) -> None:
         layers: list[nn.Module] = []
         sizes = [in_features, *hidden, out_features]
-        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        for i, (a, b) in enumerate(itertools.pairwise(sizes)):
             layers.append(nn.Linear(a, b))
             if i < len(sizes) - 2:
                 layers.append(activation())
@@ -101,9 +102,14 @@ class LipSwish(nn.Module):
         return x * torch.sigmoid(beta * x) / 1.1
 
     def derivative(self, x: Tensor) -> Tensor:
+        return self.value_and_derivative(x)[1]
+
+    def value_and_derivative(self, x: Tensor) -> tuple[Tensor, Tensor]:
         beta = F.softplus(self.raw_beta)
-        s = torch.sigmoid(beta * x)
-        return (s + beta * x * s * (1 - s)) / 1.1
+        bx = beta * x
+        s = torch.sigmoid(bx)
+        xs = x * s
+        return xs / 1.1, (s + bx * (s - s * s)) / 1.1
 
 
 class SNLinear(nn.Linear):
@@ -162,7 +168,7 @@ class SNMLP(nn.Module):
         super().__init__()
         sizes = [in_features, *hidden, out_features]
         self.linears = nn.ModuleList(
-            SNLinear(a, b, coeff, n_power_iter) for a, b in zip(sizes[:-1], sizes[1:], strict=True)
+            SNLinear(a, b, coeff, n_power_iter) for a, b in itertools.pairwise(sizes)
         )
         self.acts = nn.ModuleList(LipSwish() for _ in hidden)
 
@@ -180,8 +186,8 @@ class SNMLP(nn.Module):
             x = F.linear(x, w, lin.bias)
             jac = w.expand(*x.shape[:-1], *w.shape) if jac is None else w @ jac
             if i < len(self.acts):
-                jac = self.acts[i].derivative(x).unsqueeze(-1) * jac
-                x = self.acts[i](x)
+                x, deriv = self.acts[i].value_and_derivative(x)
+                jac = deriv.unsqueeze(-1) * jac
         assert jac is not None
         return x, jac
 

@@ -4,36 +4,50 @@ from papershelf.registry import Claim, Paper
 
 PAPER = Paper(
     id="flows",
-    title=("Normalizing Flows: An Introduction and Review of Current Methods; Tails of Lipschitz "
-           "Triangular Flows; Equivariant Finite Normalizing Flows"),
+    title=(
+        "Normalizing Flows: An Introduction and Review of Current Methods; Tails of Lipschitz "
+        "Triangular Flows; Equivariant Finite Normalizing Flows"
+    ),
     arxiv="1908.09257",
     claims=(
         Claim(
             id="taf-tails",
-            statement=("A MAF with a Gaussian base (linear growth) cannot produce heavy tails; the same "
-                       "MAF with a Student-t base of learnable nu (TAF) learns nu near the target's 2 "
-                       "and fits the far tail."),
-            paper_value=("Tails paper (arXiv 1907.04481): qualitative (Gaussian-base Lipschitz "
-                         "triangular flows keep light tails; TAF fixes it); no table number is used"),
+            statement=(
+                "A MAF with a Gaussian base (linear growth) cannot produce heavy tails; the same "
+                "MAF with a Student-t base of learnable nu (TAF) learns nu near the target's 2 "
+                "and fits the far tail."
+            ),
+            paper_value=(
+                "Tails paper (arXiv 1907.04481): qualitative (Gaussian-base Lipschitz "
+                "triangular flows keep light tails; TAF fixes it); no table number is used"
+            ),
             run="flows.claims.taf_tails:run",
             quick_budget_s=30.0,
         ),
         Claim(
             id="spline-vs-affine",
-            statement=("At equal depth, rational-quadratic spline couplings reach a lower test NLL "
-                       "than affine couplings on 2-D toy densities; every density integrates to ~1."),
-            paper_value=("Review (arXiv 1908.09257) tabular table: NSF RQ-AR above RealNVP on every "
-                         "UCI set, e.g. POWER 0.66 vs 0.17 nats log-likelihood (unverified)"),
+            statement=(
+                "At equal depth, rational-quadratic spline couplings reach a lower test NLL "
+                "than affine couplings on 2-D toy densities; every density integrates to ~1."
+            ),
+            paper_value=(
+                "Review (arXiv 1908.09257) tabular table: NSF RQ-AR above RealNVP on every "
+                "UCI set, e.g. POWER 0.66 vs 0.17 nats log-likelihood (unverified)"
+            ),
             run="flows.claims.spline_vs_affine:run",
             quick_budget_s=90.0,
         ),
         Claim(
             id="equivariant-efficiency",
-            statement=("On a symmetric density with few training points, a G-residual flow reaches "
-                       "a lower test NLL than a plain residual flow of the same size, and its density "
-                       "is exactly G-invariant."),
-            paper_value=("EFNF (arXiv 2110.08649): lower bits/dim and better data efficiency than "
-                         "non-equivariant flows; exact values unverified"),
+            statement=(
+                "On a symmetric density with few training points, a G-residual flow reaches "
+                "a lower test NLL than a plain residual flow of the same size, and its density "
+                "is exactly G-invariant."
+            ),
+            paper_value=(
+                "EFNF (arXiv 2110.08649): lower bits/dim and better data efficiency than "
+                "non-equivariant flows; exact values unverified"
+            ),
             run="flows.claims.equivariant:run",
             quick_budget_s=90.0,
         ),

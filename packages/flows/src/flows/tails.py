@@ -11,9 +11,8 @@ from __future__ import annotations
 import math
 
 import torch
-from torch import Tensor
-
 from papershelf.errors import UserError
+from torch import Tensor
 
 __all__ = ["far_tail_gap", "hill", "parzen_alpha", "t2_tail_sample", "tail_index_nu"]
 
@@ -30,7 +29,7 @@ def hill(x: Tensor, k: int | float = 0.005) -> Tensor:
     """
     a = x.abs().double()
     n = a.shape[0]
-    kk = int(round(k * n)) if isinstance(k, float) and k < 1 else int(k)
+    kk = round(k * n) if isinstance(k, float) and k < 1 else int(k)
     if kk < 10 or kk >= n:
         raise UserError(f"k: the Hill estimator needs 10 <= k < n={n} order statistics, got k={kk}")
     top = torch.sort(a, dim=0, descending=True).values[: kk + 1]
@@ -46,8 +45,12 @@ def parzen_alpha(nu: float | Tensor) -> float | Tensor:
     return 1 + 1 / nu
 
 
-def t2_tail_sample(n: int, radius: float, generator: torch.Generator | None = None,
-                   dtype: torch.dtype = torch.float64) -> Tensor:
+def t2_tail_sample(
+    n: int,
+    radius: float,
+    generator: torch.Generator | None = None,
+    dtype: torch.dtype = torch.float64,
+) -> Tensor:
     """``n`` draws of a t_2 variable conditioned on ``X > radius`` (exact inverse CDF).
 
     For t_2, ``S(x) = (1 - x / sqrt(x^2 + 2)) / 2`` and ``S^{-1}(s) = (1 - 2s) sqrt(2 / (1 - (1-2s)^2))``.
@@ -67,5 +70,9 @@ def far_tail_gap(log_p_true: Tensor, log_p_model: Tensor) -> float:
 
 def t_logpdf(x: Tensor, nu: float) -> Tensor:
     """Univariate Student-t log density (elementwise)."""
-    return (math.lgamma((nu + 1) / 2) - math.lgamma(nu / 2) - 0.5 * math.log(nu * math.pi)
-            - (nu + 1) / 2 * torch.log1p(x**2 / nu))
+    return (
+        math.lgamma((nu + 1) / 2)
+        - math.lgamma(nu / 2)
+        - 0.5 * math.log(nu * math.pi)
+        - (nu + 1) / 2 * torch.log1p(x**2 / nu)
+    )

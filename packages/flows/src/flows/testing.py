@@ -9,9 +9,8 @@ import torch
 import flows
 from flows import groups
 from flows import transforms as T
-from flows.nn import SNLinear
 from flows.equivariant import GCouplingLayer, GIAFLayer, GResidualBlock
-
+from flows.nn import SNLinear
 
 # name -> (factory(D), allowed dims)
 LAYERS = {
@@ -26,8 +25,10 @@ LAYERS = {
     "AffineCoupling": (lambda d: T.AffineCoupling(d, hidden=(16,)), (2, 3, 5)),
     "SplineCoupling": (lambda d: T.SplineCoupling(d, hidden=(16,), bins=5, bound=2.0), (2, 3, 5)),
     "MAF-affine": (lambda d: T.MaskedAutoregressive(d, hidden=(16, 16)), (1, 2, 3, 5)),
-    "MAF-spline": (lambda d: T.MaskedAutoregressive(d, hidden=(16,), univariate="spline", bins=4,
-                                                    bound=2.0), (2, 3, 5)),
+    "MAF-spline": (
+        lambda d: T.MaskedAutoregressive(d, hidden=(16,), univariate="spline", bins=4, bound=2.0),
+        (2, 3, 5),
+    ),
     "IAF": (lambda d: T.Inverse(T.MaskedAutoregressive(d, hidden=(16,))), (2, 3)),
     "Planar": (lambda d: T.Planar(d), (1, 2, 3, 5)),
     "Radial": (lambda d: T.Radial(d), (1, 2, 3, 5)),

@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
-from torch import Tensor
-
 from papershelf.errors import UserError
+from torch import Tensor
 
 __all__ = ["FitResult", "fit", "mean_nll"]
 
@@ -38,7 +37,9 @@ def fit(
 ) -> FitResult:
     """Train ``flow`` (in place) on ``data: (n, D)``; returns the loss history."""
     if data.ndim != 2 or data.shape[1] != flow.features:
-        raise UserError(f"data: expected (n, {flow.features}) values, got shape {tuple(data.shape)}")
+        raise UserError(
+            f"data: expected (n, {flow.features}) values, got shape {tuple(data.shape)}"
+        )
     if steps < 1 or batch_size < 1 or lr <= 0:
         raise UserError(f"steps/batch_size/lr: must be positive, got {steps}, {batch_size}, {lr}")
     gen = torch.Generator().manual_seed(seed)
@@ -55,8 +56,10 @@ def fit(
         idx = torch.randint(0, n, (min(batch_size, n),), generator=gen)
         loss = -flow().log_prob(data[idx]).mean()
         if not torch.isfinite(loss):
-            raise UserError(f"training: the loss became {loss.item()} at step {step}; "
-                            "try a lower --lr (or a lower df learning rate for a Student-t base)")
+            raise UserError(
+                f"training: the loss became {loss.item()} at step {step}; "
+                "try a lower --lr (or a lower df learning rate for a Student-t base)"
+            )
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if max_grad_norm is not None:

@@ -27,8 +27,9 @@ def density_grid(log_prob: Callable[[Tensor], Tensor], box: float, n: int = 200)
     return log_prob(pts).exp().reshape(n, n)
 
 
-def plot_densities(path: Path, panels: dict[str, Callable[[Tensor], Tensor] | Tensor], box: float,
-                   title: str = "") -> str:
+def plot_densities(
+    path: Path, panels: dict[str, Callable[[Tensor], Tensor] | Tensor], box: float, title: str = ""
+) -> str:
     """One image per panel: a log-density callable (heat map) or an ``(n, 2)`` sample (scatter)."""
     import matplotlib
 
@@ -38,8 +39,12 @@ def plot_densities(path: Path, panels: dict[str, Callable[[Tensor], Tensor] | Te
     fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.2), squeeze=False)
     for ax, (name, item) in zip(axes[0], panels.items(), strict=True):
         if callable(item):
-            ax.imshow(density_grid(item, box).numpy(), extent=(-box, box, -box, box), origin="lower",
-                      cmap="viridis")
+            ax.imshow(
+                density_grid(item, box).numpy(),
+                extent=(-box, box, -box, box),
+                origin="lower",
+                cmap="viridis",
+            )
         else:
             pts = item[:5000].numpy()
             ax.scatter(pts[:, 0], pts[:, 1], s=1, alpha=0.4)
@@ -55,3 +60,14 @@ def plot_densities(path: Path, panels: dict[str, Callable[[Tensor], Tensor] | Te
     fig.savefig(path, dpi=90)
     plt.close(fig)
     return path.name
+
+
+class single_thread:
+    """Run tiny models on one torch thread (intra-op threads only add overhead at this size)."""
+
+    def __enter__(self) -> None:
+        self.saved = torch.get_num_threads()
+        torch.set_num_threads(1)
+
+    def __exit__(self, *exc: object) -> None:
+        torch.set_num_threads(self.saved)

@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+from papershelf.errors import UserError
+from torch import Tensor
+
 from flows.nn import MADE
 from flows.transforms.base import TransformModule, broadcast_context
 from flows.transforms.coupling import bound_scale, check_spline
 from flows.transforms.elementwise import _check_features
 from flows.transforms.spline import rq_spline
-from papershelf.errors import UserError
-from torch import Tensor
 
 __all__ = ["MaskedAutoregressive"]
 

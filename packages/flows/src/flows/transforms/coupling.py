@@ -11,12 +11,13 @@ from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
+from papershelf.errors import UserError
+from torch import Tensor
+
 from flows.nn import MLP
 from flows.transforms.base import TransformModule, broadcast_context
 from flows.transforms.elementwise import _check_features
 from flows.transforms.spline import rq_spline
-from papershelf.errors import UserError
-from torch import Tensor
 
 __all__ = ["AdditiveCoupling", "AffineCoupling", "SplineCoupling", "bound_scale", "default_mask"]
 

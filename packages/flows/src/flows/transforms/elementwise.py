@@ -8,9 +8,10 @@ from __future__ import annotations
 import math
 
 import torch
-from flows.transforms.base import TransformModule
 from papershelf.errors import UserError
 from torch import Tensor, nn
+
+from flows.transforms.base import TransformModule
 
 __all__ = ["ActNorm", "Affine", "LeakyReLU"]
 

@@ -8,10 +8,11 @@ lower-triangular, ``U`` strictly upper-triangular and ``s = exp(log_s) > 0``;
 from __future__ import annotations
 
 import torch
-from flows.transforms.base import TransformModule
-from flows.transforms.elementwise import _check_features
 from papershelf.errors import UserError
 from torch import Tensor, nn
+
+from flows.transforms.base import TransformModule
+from flows.transforms.elementwise import _check_features
 
 __all__ = ["LULinear", "Permute", "Reverse"]
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from torch import Tensor, nn
+
 from flows.transforms.base import TransformModule
 from flows.transforms.elementwise import _check_features
-from torch import Tensor, nn
 
 __all__ = ["Planar", "Radial"]
 

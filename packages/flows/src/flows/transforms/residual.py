@@ -14,12 +14,13 @@ import warnings
 from collections.abc import Sequence
 
 import torch
+from papershelf.errors import UserError
+from torch import Tensor, nn
+
 from flows import logdet as _logdet
 from flows.nn import SNMLP
 from flows.transforms.base import TransformModule
 from flows.transforms.elementwise import _check_features
-from papershelf.errors import UserError
-from torch import Tensor, nn
 
 __all__ = ["ResidualBlock"]
 
