@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import torch
-from torch import nn
-
 from krona import naive
 from krona.baselines import LoRALinear
+from torch import nn
 
 
 def test_lora_layer_matches_formula_and_starts_at_base():

@@ -11,7 +11,9 @@ import pytest
 
 def _krona(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     code = "import sys; from krona.cli import main; sys.argv = ['krona', *sys.argv[1:]]; main()"
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=timeout
+    )
 
 
 class _Out:
@@ -43,9 +45,18 @@ def test_help_is_fast_and_lists_commands():
     assert out.returncode == 0, out.stderr
     for cmd in ("train", "eval", "merge", "reproduce", "bench", "shapes"):
         assert cmd in out.stdout
-    assert time.perf_counter() - start < 10  # generous: the machine is shared; torch is not imported
-    probe = subprocess.run([sys.executable, "-c", "import krona.cli, krona.paper, krona, sys; "
-                            "print('torch' in sys.modules)"], capture_output=True, text=True)
+    assert (
+        time.perf_counter() - start < 10
+    )  # generous: the machine is shared; torch is not imported
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import krona.cli, krona.paper, krona, sys; print('torch' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert probe.stdout.strip() == "False"
 
 
@@ -66,8 +77,17 @@ def test_bad_input_is_one_line(krona, args, message):
 
 
 def test_train_eval_merge_round_trip(krona, tmp_path):
-    out = krona("train", "--out", str(tmp_path / "a"), "--model", "tiny-encoder", "--steps", "2",
-                 "--batch-size", "8")
+    out = krona(
+        "train",
+        "--out",
+        str(tmp_path / "a"),
+        "--model",
+        "tiny-encoder",
+        "--steps",
+        "2",
+        "--batch-size",
+        "8",
+    )
     assert out.returncode == 0, out.stderr
     trained = out.stdout.strip().splitlines()[-1]
     assert (tmp_path / "a" / "adapter_model.safetensors").is_file()
@@ -81,8 +101,19 @@ def test_train_eval_merge_round_trip(krona, tmp_path):
 
 
 def test_merge_of_block_variant_refused(krona, tmp_path):
-    out = krona("train", "--out", str(tmp_path / "b"), "--model", "tiny-encoder", "--steps", "1",
-                 "--batch-size", "8", "--variant", "block")
+    out = krona(
+        "train",
+        "--out",
+        str(tmp_path / "b"),
+        "--model",
+        "tiny-encoder",
+        "--steps",
+        "1",
+        "--batch-size",
+        "8",
+        "--variant",
+        "block",
+    )
     assert out.returncode == 0, out.stderr
     merged = krona("merge", str(tmp_path / "b"), "--out", str(tmp_path / "m"))
     assert merged.returncode == 2

@@ -31,7 +31,10 @@ def test_cheapest_claim_quick_run(tmp_path):
         assert errors[fam]["krona_closed"] < errors[fam]["lora_r1_closed"]
     for fam in ("rank-1", "power-law"):
         assert errors[fam]["lora_r1_closed"] < errors[fam]["krona_closed"]
-    assert errors["exact-kronecker"]["krona_closed"] < 1e-10 and errors["rank-1"]["lora_r1_closed"] < 1e-10
+    assert (
+        errors["exact-kronecker"]["krona_closed"] < 1e-10
+        and errors["rank-1"]["lora_r1_closed"] < 1e-10
+    )
     assert result.holds is True
     assert result.details["trained_within_tolerance"]
     assert (tmp_path / result.plots[0]).is_file()

@@ -28,6 +28,20 @@ from krona.model import get_krona_model
 __all__ = ["run"]
 
 
+def interleaved(
+    cases: dict[str, Callable[[], object]], baseline: str, params: dict, warmup: int, repeats: int
+) -> list[BenchRow]:
+    """Like ``papershelf.bench.compare`` but timing the cases round-robin, so that load changes
+    on a shared machine hit every case alike."""
+    from krona.claims.inference import interleaved_medians
+
+    med = interleaved_medians(cases, warmup, repeats)
+    return [
+        BenchRow(name=n, median_s=t, ratio=t / med[baseline], params=dict(params))
+        for n, t in med.items()
+    ]
+
+
 def _peft():
     try:
         import peft
@@ -72,12 +86,12 @@ def step_rows(quick: bool) -> list[BenchRow]:
         cases["peft lora r=1"] = _train_step(
             peft.get_peft_model(copy.deepcopy(encoder), cfg), ids, mask
         )
-    return compare(
+    return interleaved(
         cases,
-        baseline="lora r=1 (ours, 9216 params)",
-        params={"what": "train step", "batch": batch, "seq": seq},
+        "lora r=1 (ours, 9216 params)",
+        {"what": "train step", "batch": batch, "seq": seq},
         warmup=2,
-        repeats=5 if quick else 10,
+        repeats=7 if quick else 15,
     )
 
 
@@ -146,12 +160,12 @@ def inference_rows(quick: bool) -> list[BenchRow]:
 
         return call
 
-    return compare(
+    return interleaved(
         {n: fwd(m) for n, m in models.items()},
-        baseline="base",
-        params={"what": "inference", "batch": batch, "seq": seq},
+        "base",
+        {"what": "inference", "batch": batch, "seq": seq},
         warmup=2,
-        repeats=5 if quick else 15,
+        repeats=7 if quick else 15,
     )
 
 
