@@ -197,6 +197,22 @@ def merge(
 
 
 @app.command()
+def export(
+    folder: Annotated[
+        Path, typer.Argument(help="An output folder of `krona train` (variant linear).")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the exported adapter.")],
+    format: Annotated[str, typer.Option("--format", help="Only 'peft-lokr'.")] = "peft-lokr",
+) -> None:
+    """Export to a PEFT LoKr adapter (needs peft: uv sync --group bench-krona)."""
+    if format != "peft-lokr":
+        raise typer.BadParameter(f"--format: {format!r} is not supported; use 'peft-lokr'")
+    km, _, _ = _load_trained(folder)
+    km.export_peft_lokr(out)
+    print(f"PEFT LoKr adapter written to {out}")
+
+
+@app.command()
 def shapes(
     model: ModelOpt = "offline",
     target_modules: Annotated[

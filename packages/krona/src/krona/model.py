@@ -242,6 +242,12 @@ class KronAModel(nn.Module):
             for m in mods:
                 m.disabled = False
 
+    def export_peft_lokr(self, folder: str | Path) -> Path:
+        """Write a PEFT LoKr adapter equivalent to this one (see ``krona.export``)."""
+        from krona.export import export_peft_lokr
+
+        return export_peft_lokr(self, folder)
+
     # ----- saving -----
     def adapter_config_dict(self) -> dict[str, Any]:
         cfg = self.krona_config
