@@ -55,3 +55,12 @@ def test_get_paper_says_how_to_install(monkeypatch):
     _fake_entry_points(monkeypatch, {"toy": f"{__name__}:TOY"})
     with pytest.raises(UserError, match="uv sync --package krona"):
         registry.get_paper("krona")
+
+
+def test_get_paper_loads_only_the_paper_asked_for(monkeypatch):
+    _fake_entry_points(
+        monkeypatch, {"toy": f"{__name__}:TOY", "broken": "no_such_module_xyz.paper:PAPER"}
+    )
+    assert registry.get_paper("toy") is TOY
+    with pytest.raises(UserError, match="paper package 'broken' is broken"):
+        registry.discover()

@@ -146,19 +146,36 @@ def resolve_callable(target: str | Callable[..., Any], what: str) -> Callable[..
         raise UserError(f"{what}: module {module_name!r} has no {attr!r}") from None
 
 
+def _load(ep) -> Paper:
+    try:
+        paper = ep.load()
+    except ImportError as exc:
+        raise UserError(
+            f"paper package {ep.name!r} is broken: {ep.value} cannot be imported ({exc})"
+        ) from None
+    if not isinstance(paper, Paper):
+        raise UserError(f"entry point {ep.name!r} ({ep.value}) is not a papershelf.Paper")
+    return paper
+
+
 def discover() -> dict[str, Paper]:
     """All installed papers, by id, from the ``papershelf.papers`` entry points."""
-    papers: dict[str, Paper] = {}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        paper = ep.load()
-        if not isinstance(paper, Paper):
-            raise UserError(f"entry point {ep.name!r} ({ep.value}) is not a papershelf.Paper")
-        papers[paper.id] = paper
-    return dict(sorted(papers.items()))
+    papers = (_load(ep) for ep in entry_points(group=ENTRY_POINT_GROUP))
+    return dict(sorted((p.id, p) for p in papers))
 
 
 def get_paper(paper_id: str) -> Paper:
-    """The installed paper called ``paper_id``, with a clear error if it is not installed."""
+    """The installed paper called ``paper_id``, with a clear error if it is not installed.
+
+    Only that paper's entry point is loaded when its name matches the id (``-`` read as
+    ``_``), so one broken package does not stop the others.
+    """
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if (
+            ep.name in (paper_id, paper_id.replace("-", "_"))
+            and (paper := _load(ep)).id == paper_id
+        ):
+            return paper
     papers = discover()
     if paper_id not in papers:
         installed = ", ".join(papers) or "none"
