@@ -76,7 +76,8 @@ def synthetic_summary(
     (small, partial) = 1 and omission variants = 0 (``hall-full`` is left out: it is both a full
     hallucination and a full omission); ``*_incl_full`` keep it. ``hall_vs_clean``: all
     hallucination variants vs clean by the hall score; ``omi_vs_clean``: omission variants vs clean
-    by the omi score. ``hall_word`` / ``omi_word``: word ROC-AUC pooled over pairs.
+    by the omi score. ``hall_word`` / ``omi_word``: word ROC-AUC pooled over pairs;
+    ``*_word_excl_full``: the same without the unrelated-sentence variant (a diagnostic).
     """
     kinds = np.array([p.kind for p in pairs])
     is_h = np.isin(kinds, ["hall-small", "hall-partial"])
@@ -102,6 +103,15 @@ def synthetic_summary(
             )
             row["omi_word"] = roc_auc(
                 np.concatenate([p.src_word_labels for p in pairs]), np.concatenate(s["omi_words"])
+            )
+            keep = [k for k, p in enumerate(pairs) if p.kind != "hall-full"]
+            row["hall_word_excl_full"] = roc_auc(
+                np.concatenate([pairs[k].mt_word_labels for k in keep]),
+                np.concatenate([s["hall_words"][k] for k in keep]),
+            )
+            row["omi_word_excl_full"] = roc_auc(
+                np.concatenate([pairs[k].src_word_labels for k in keep]),
+                np.concatenate([s["omi_words"][k] for k in keep]),
             )
         summary[name] = {k: float(v) for k, v in row.items()}
     return summary
