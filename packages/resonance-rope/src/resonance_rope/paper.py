@@ -23,7 +23,7 @@ PAPER = Paper(
             "in OOD accuracy.",
             paper_value="Table 1 CoT OOD %: RoPE 69.56 -> Resonance 75.25; YaRN 98.71 -> Resonance-YaRN 99.58",
             run="resonance_rope.claims:posgen_cot_claim",
-            quick_budget_s=120.0,
+            quick_budget_s=150.0,
         ),
         Claim(
             id="posgen-semi-recursive",
@@ -31,7 +31,7 @@ PAPER = Paper(
             "Resonance-YaRN >= YaRN in OOD accuracy.",
             paper_value="Table 1 Semi-Rec. OOD %: RoPE 17.96 -> Resonance 29.78; YaRN 33.70 -> Resonance-YaRN 48.46",
             run="resonance_rope.claims:posgen_semi_recursive_claim",
-            quick_budget_s=120.0,
+            quick_budget_s=150.0,
         ),
     ),
     bench="resonance_rope.bench:run",
