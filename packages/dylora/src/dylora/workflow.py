@@ -50,8 +50,6 @@ def _load_data(opts: RunOptions, split: str, label_names: list[str] | None = Non
         return read_text_classification(path, opts.text_field, opts.label_field, label_names)
     if opts.train_file is not None and split == "eval":
         raise UserError("eval: a model trained on --train data needs --eval data to evaluate")
-    from papershelf.models import load_model  # noqa: F401  (fail early without transformers)
-
     task = synthetic_text_classification(
         _tokenizer(opts.model),
         num_classes=opts.num_classes,
