@@ -32,28 +32,33 @@ def run(ctx: RunContext) -> Result:
     train = dict(steps=steps, lr=2e-3, batch_size=32, warmup=10, seed=ctx.seed)
 
     sweep: dict[int, dict[str, float]] = {}
-    sweep_train = sweep_total = 0.0
+    sweep_train = sweep_total = sweep_cpu = 0.0
     for r in ranks:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         model = dylora_encoder(task, encoder_config(ctx.seed, r_max=r, update_mode="all"))
         sweep_train += train_adapter(model, task.train, fixed_rank=r, **train)["seconds"]
         model.eval()
         sweep[r] = evaluate(model, task.test)
         sweep_total += time.perf_counter() - t0
+        sweep_cpu += time.process_time() - c0
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     dylora = dylora_encoder(task, encoder_config(ctx.seed))
     dy_train = train_adapter(dylora, task.train, **train)["seconds"]
     dy = evaluate_ranks(dylora, lambda m: evaluate(m, task.test), ranks)
     dy_total = time.perf_counter() - t0
+    dy_cpu = time.process_time() - c0
 
     ratio_train = sweep_train / dy_train
     ratio_total = sweep_total / dy_total
+    # On a shared machine the wall clock drifts with other jobs' load; process CPU time
+    # (single-threaded runs) does not, so the claim is judged on it and both are reported.
+    ratio_cpu = sweep_cpu / dy_cpu
     best_sweep = max(ranks, key=lambda b: (sweep[b]["accuracy"], -b))
     best_dy = max(ranks, key=lambda b: (dy[b]["accuracy"], -b))
     acc_diff = dy[best_dy]["accuracy"] - sweep[best_sweep]["accuracy"]
     threshold = 0.8 * len(ranks)
-    holds = ratio_total >= threshold and acc_diff >= -0.01
+    holds = ratio_cpu >= threshold and acc_diff >= -0.01
     plots = [
         plot_rank_curves(
             ctx.plot_path("search_free_accuracy"),
@@ -66,8 +71,8 @@ def run(ctx: RunContext) -> Result:
         )
     ]
     return Result(
-        metric="sweep wall time / DyLoRA wall time (train + eval)",
-        ours=ratio_total,
+        metric="sweep time / DyLoRA time (train + eval, process CPU seconds)",
+        ours=ratio_cpu,
         baseline=float(len(ranks)),
         baseline_name=f"number of ranks swept ({len(ranks)}); holds at ≥ {threshold:.1f}",
         holds=holds,
@@ -83,6 +88,8 @@ def run(ctx: RunContext) -> Result:
             },
             "time_ratio_train_only": ratio_train,
             "time_ratio_train_plus_eval": ratio_total,
+            "cpu_time_ratio_train_plus_eval": ratio_cpu,
+            "cpu_seconds": {"sweep_total": sweep_cpu, "dylora_total": dy_cpu},
             "picked_rank": {"sweep": best_sweep, "dylora": best_dy},
             "best_accuracy": {
                 "sweep": sweep[best_sweep]["accuracy"],
@@ -103,7 +110,8 @@ def run(ctx: RunContext) -> Result:
             "seed": ctx.seed,
         },
         note=(
-            "Holds if the sweep takes ≥ 0.8 × (number of ranks) times DyLoRA's wall time and "
+            "Holds if the sweep takes ≥ 0.8 × (number of ranks) times DyLoRA's CPU time (wall "
+            "time is reported too; it drifts with the machine's load) and "
             "DyLoRA's best-rank accuracy is at least the sweep's best − 1 point."
         ),
     )
