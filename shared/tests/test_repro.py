@@ -50,3 +50,20 @@ def test_validate_results_names_the_broken_field(toy_paper, tmp_path, path, valu
     target[path[-1]] = value
     with pytest.raises(ValueError, match=message):
         validate_results(doc)
+
+
+def test_a_claim_pinning_torch_threads_does_not_leak(tmp_path):
+    import torch
+    from papershelf import Claim, Paper, Result
+
+    def pin(ctx):
+        torch.set_num_threads(1)
+        return Result(metric="m", ours=1.0, holds=True)
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        reproduce([Paper("p", "t", "1", claims=(Claim("pin", "s", "v", run=pin),))], out=tmp_path)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

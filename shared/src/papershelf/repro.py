@@ -11,6 +11,7 @@ Layout of ``--out``::
 from __future__ import annotations
 
 import math
+import os
 import platform
 import sys
 import time
@@ -91,6 +92,7 @@ def run_claim(paper: Paper, claim_id: str, ctx: RunContext) -> dict[str, Any]:
         "error": None,
     }
     ctx.out.mkdir(parents=True, exist_ok=True)
+    threads = _torch_threads()
     start = time.perf_counter()
     try:
         result = claim.resolve()(ctx)
@@ -106,8 +108,22 @@ def run_claim(paper: Paper, claim_id: str, ctx: RunContext) -> dict[str, Any]:
         record["status"] = "error"
         record["error"] = f"{type(exc).__name__}: {exc}"
         (ctx.out / "error.txt").write_text(traceback.format_exc())
+    finally:
+        _restore_torch_threads(threads)
     record["wall_time_s"] = round(time.perf_counter() - start, 3)
     return record
+
+
+def _torch_threads() -> int | None:
+    torch = sys.modules.get("torch")
+    return torch.get_num_threads() if torch is not None else None
+
+
+def _restore_torch_threads(threads: int | None) -> None:
+    """A claim may pin torch's thread count; the next claim starts from the user's setting."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(threads if threads is not None else os.cpu_count() or 1)
 
 
 def _finite_or_none(value: float | None) -> float | None:
