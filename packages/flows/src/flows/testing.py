@@ -46,7 +46,7 @@ def _randomize(module: torch.nn.Module, scale: float = 0.5) -> None:
     gen = torch.Generator().manual_seed(1)
     with torch.no_grad():
         for name, p in module.named_parameters():
-            if "raw_beta" in name or "theta" in name:
+            if "raw_beta" in name or "theta" in name or not p.requires_grad:
                 continue
             p.add_(scale * torch.randn(p.shape, generator=gen, dtype=p.dtype))
     for m in module.modules():
@@ -87,4 +87,4 @@ FLOWS = {
     "GCoupling": lambda d: flows.GCoupling(d, groups.D(4), transforms=2, hidden=(16,)),
     "GIAF": lambda d: flows.GIAF(d, groups.C(4), transforms=2, hidden=(16,)),
 }
-FLOW_DIMS = {"GCoupling": 4, "GIAF": 4}
+FLOW_DIMS = {"GCoupling": 4, "GIAF": 4, "GResFlow": 2}
