@@ -98,7 +98,7 @@ def test_one_dimensional_density_integrates_to_one():
         flows.TAF(1, transforms=2, df_init=3.0),
         flows.PlanarFlow(1, transforms=3),
     ):
-        xs = torch.linspace(-200, 200, 400001, dtype=torch.float64)[:, None]
+        xs = torch.linspace(-60, 60, 60001, dtype=torch.float64)[:, None]
         with torch.no_grad():
             p = flow.double()().log_prob(xs).exp()
         mass = float(torch.trapezoid(p, xs[:, 0]))
