@@ -79,7 +79,9 @@ def load_encoder_task(
     """The offline MiniLM classifier and papershelf's synthetic topic task (held-out words)."""
     from papershelf.data import synthetic_text_classification
     from papershelf.models import load_model
+    from papershelf.seeding import seed_everything
 
+    seed_everything(seed)  # the new classifier head is drawn from the global RNG
     base, tokenizer = load_model(model, task="sequence-classification", num_labels=num_classes)
     data = synthetic_text_classification(
         tokenizer, num_classes=num_classes, n_train=n_train, n_test=n_test, seed=seed
@@ -186,5 +188,12 @@ def evaluate(model: nn.Module, data: dict[str, torch.Tensor], batch_size: int = 
 
 
 def dylora_encoder(task: EncoderTask, config: DyLoRAConfig) -> DyLoRAModel:
-    """A fresh copy of the task's encoder with DyLoRA layers per ``config``."""
+    """A fresh copy of the task's encoder with DyLoRA layers per ``config``.
+
+    The adapter init (Kaiming-uniform ``lora_A``) is seeded from ``config.seed``, so a run does
+    not depend on what ran before it in the same process.
+    """
+    from papershelf.seeding import seed_everything
+
+    seed_everything(config.seed)
     return get_dylora_model(task.fresh_model(), config)

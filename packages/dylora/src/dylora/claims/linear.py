@@ -50,6 +50,7 @@ def _train(
     seed: int,
     fixed_rank: int | None,
 ) -> DyLoRAModel:
+    torch.manual_seed(seed)  # the adapter init; independent of what ran before
     model = get_dylora_model(_Student(w0), config)
     check_lora_baseline(model, fixed_rank)
     params = [p for p in model.parameters() if p.requires_grad]
