@@ -2,7 +2,26 @@
 
 from __future__ import annotations
 
-from papershelf.bench import BenchReport, BenchRow, compare
+from dataclasses import replace
+
+from papershelf.bench import BenchReport, BenchRow
+from papershelf.bench import compare as _compare
+
+ROUNDS = 3
+
+
+def compare(cases, baseline, **kwargs) -> list[BenchRow]:
+    """``papershelf.bench.compare`` run ``ROUNDS`` times; each case keeps its fastest median.
+
+    On a shared machine a burst of foreign load hits whichever case is running; the
+    minimum over rounds (cases interleaved between rounds) discards those bursts.
+    """
+    rounds = [_compare(cases, baseline, **kwargs) for _ in range(ROUNDS)]
+    best = {r.name: min(rnd[i].median_s for rnd in rounds) for i, r in enumerate(rounds[0])}
+    return [
+        replace(r, median_s=best[r.name], ratio=best[r.name] / best[baseline]) for r in rounds[0]
+    ]
+
 
 HF_TYPES = {
     "default": {"rope_type": "default"},
@@ -152,7 +171,8 @@ def run(quick: bool = True) -> BenchReport:
         baseline="the group's default-RoPE case (llama forward default / HF cos-sin forward / inv_freq default / "
         "posgen train step default)",
         notes=[
-            "Each ratio is to the baseline of its group, measured in the same process.",
+            "Each ratio is to the baseline of its group, measured in the same process; each median is the "
+            f"fastest of {ROUNDS} rounds (cases interleaved between rounds).",
             "llama forward: tiny HF Llama (2 layers, hidden 64, 4 heads x 16), batch 1; "
             "'exact' = use_exact_rotary (our cached integer-modular table).",
             "cos/sin: building our float64 table is a one-off; per step our module only indexes it (cached lookup).",
