@@ -24,7 +24,7 @@ PAPER = Paper(
                 "DyLoRA 85.44 vs LoRA 85.27 (rank table; quoted from secondary sources)"
             ),
             run="dylora.claims.linear:run",
-            quick_budget_s=25,
+            quick_budget_s=30,
         ),
         Claim(
             id="rank-sweep-minilm",
@@ -50,7 +50,7 @@ PAPER = Paper(
                 "LoRA 8 × 399.95 s = 3199.6 s, ratio 7.83 on one V100 (quoted from secondary sources)"
             ),
             run="dylora.claims.search_free:run",
-            quick_budget_s=120,
+            quick_budget_s=180,
         ),
     ),
     bench="dylora.bench:run",
