@@ -33,7 +33,9 @@ def member_dirs() -> dict[str, Path]:
 
 
 MEMBERS = member_dirs()
-OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+# Offline (tests never touch a hub); and bytecode is cached, or every test process
+# recompiles torch and transformers (an empty value unsets PYTHONDONTWRITEBYTECODE).
+OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONDONTWRITEBYTECODE": ""}
 
 
 def sync(session: nox.Session, *args: str) -> None:
