@@ -33,7 +33,7 @@ def test_monotone_invertible_and_derivative_positive(seed, scale):
     )
     x_back, ladj_inv = rq_spline(y, raw.expand(len(x), -1), K, B, inverse=True)
     torch.testing.assert_close(x_back, x, atol=1e-9, rtol=0)
-    torch.testing.assert_close(ladj + ladj_inv, torch.zeros_like(ladj), atol=1e-9, rtol=0)
+    torch.testing.assert_close(ladj + ladj_inv, torch.zeros_like(ladj), atol=1e-7, rtol=0)
 
 
 def test_value_and_derivative_continuous_at_knots_and_identity_outside():
