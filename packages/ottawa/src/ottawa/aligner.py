@@ -110,7 +110,35 @@ def check_pairs(srcs: Sequence[str], mts: Sequence[str]) -> None:
                 )
 
 
-class OttawaAligner:
+class PairAligner:
+    """What every aligner shares: encode sentence pairs with ``self.encoder`` and align
+    their word vectors with ``self.align_vectors(src_words, mt_words, src_vecs, mt_vecs)``."""
+
+    encoder: Any
+
+    def align_vectors(self, src_words, mt_words, src_vecs, mt_vecs) -> AlignmentResult:
+        raise NotImplementedError
+
+    def align(self, src: str, mt: str) -> AlignmentResult:
+        """Align one pair (whitespace-split words)."""
+        return self.align_batch([src], [mt])[0]
+
+    def align_batch(self, srcs: Sequence[str], mts: Sequence[str]) -> list[AlignmentResult]:
+        """Align many pairs; each distinct sentence is encoded once."""
+        check_pairs(srcs, mts)
+        enc = self.encoder.encode(list(srcs) + list(mts))
+        k = len(srcs)
+        return [
+            self.align_vectors(a.words, b.words, a.vectors, b.vectors)
+            for a, b in zip(enc[:k], enc[k:], strict=True)
+        ]
+
+    def score(self, srcs: Sequence[str], mts: Sequence[str]) -> list[dict[str, float]]:
+        """Sentence scores ``{"hall", "omi"}`` per pair (higher = worse)."""
+        return [{"hall": float(r.hall), "omi": float(r.omi)} for r in self.align_batch(srcs, mts)]
+
+
+class OttawaAligner(PairAligner):
     """OTTAWA: one-side constrained OT with an adaptive null column, in both directions.
 
     Args:
@@ -147,21 +175,3 @@ class OttawaAligner:
             r["plan_fwd"],
             r["plan_rev"],
         )
-
-    def align(self, src: str, mt: str) -> AlignmentResult:
-        """Align one pair (whitespace-split words)."""
-        return self.align_batch([src], [mt])[0]
-
-    def align_batch(self, srcs: Sequence[str], mts: Sequence[str]) -> list[AlignmentResult]:
-        """Align many pairs; each distinct sentence is encoded once."""
-        check_pairs(srcs, mts)
-        enc = self.encoder.encode(list(srcs) + list(mts))
-        k = len(srcs)
-        return [
-            self.align_vectors(a.words, b.words, a.vectors, b.vectors)
-            for a, b in zip(enc[:k], enc[k:], strict=True)
-        ]
-
-    def score(self, srcs: Sequence[str], mts: Sequence[str]) -> list[dict[str, float]]:
-        """Sentence scores ``{"hall", "omi"}`` per pair (higher = worse)."""
-        return [{"hall": float(r.hall), "omi": float(r.omi)} for r in self.align_batch(srcs, mts)]

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ottawa import functional as F
-from ottawa.aligner import AlignmentResult, check_pairs
+from ottawa.aligner import AlignmentResult, PairAligner, check_pairs
 
 __all__ = ["ArgmaxAligner", "BalancedOTAligner", "IterMaxAligner", "itermax", "sentence_cosine"]
 
@@ -56,7 +56,7 @@ def itermax(S: np.ndarray, max_count: int = 2, alpha: float = 0.9) -> np.ndarray
     return A
 
 
-class _WordAligner:
+class _WordAligner(PairAligner):
     name = "base"
 
     def __init__(self, encoder: Any = None) -> None:
@@ -81,21 +81,6 @@ class _WordAligner:
         hall = (m - len({j for _, j in pairs})) / m
         omi = (n - len({i for i, _ in pairs})) / n
         return AlignmentResult(list(src_words), list(mt_words), pairs, hall, omi, hall_w, omi_w)
-
-    def align(self, src: str, mt: str) -> AlignmentResult:
-        return self.align_batch([src], [mt])[0]
-
-    def align_batch(self, srcs: Sequence[str], mts: Sequence[str]) -> list[AlignmentResult]:
-        check_pairs(srcs, mts)
-        enc = self.encoder.encode(list(srcs) + list(mts))
-        k = len(srcs)
-        return [
-            self.align_vectors(a.words, b.words, a.vectors, b.vectors)
-            for a, b in zip(enc[:k], enc[k:], strict=True)
-        ]
-
-    def score(self, srcs: Sequence[str], mts: Sequence[str]) -> list[dict[str, float]]:
-        return [{"hall": float(r.hall), "omi": float(r.omi)} for r in self.align_batch(srcs, mts)]
 
 
 class BalancedOTAligner(_WordAligner):
