@@ -3,7 +3,13 @@ from __future__ import annotations
 import pytest
 import torch
 from dylora import DyLoRAConfig, get_dylora_model
-from dylora.experiments import check_lora_baseline, evaluate, train_adapter, warmup_linear
+from dylora.experiments import (
+    check_lora_baseline,
+    evaluate,
+    set_threads,
+    train_adapter,
+    warmup_linear,
+)
 from dylora.testing import make_tiny_bert
 from papershelf.train import TrainingDiverged
 
@@ -24,6 +30,23 @@ def model(**kw):
             r_max=4, target_modules=["query", "value"], modules_to_save=["classifier"], **kw
         ),
     )
+
+
+@pytest.fixture
+def restore_threads():
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
+def test_set_threads_uses_allowed_cores_then_limit_then_env(monkeypatch, restore_threads):
+    monkeypatch.delenv("DYLORA_THREADS", raising=False)
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert set_threads() == 3 == torch.get_num_threads()
+    assert set_threads(limit=2) == 2 == torch.get_num_threads()
+    assert set_threads(limit=8) == 3
+    monkeypatch.setenv("DYLORA_THREADS", "1")
+    assert set_threads() == 1 == torch.get_num_threads()
 
 
 def test_warmup_linear():

@@ -86,7 +86,7 @@ def run(quick: bool = True) -> BenchReport:
     from dylora.experiments import set_threads
     from dylora.model import get_dylora_model
 
-    threads = set_threads()
+    threads = set_threads(limit=1)  # the README's figures; one thread is the steadiest ratio
     base, _ = load_model("offline", task="sequence-classification", num_labels=4)
     gen = torch.Generator().manual_seed(0)
     batch = {

@@ -32,11 +32,14 @@ __all__ = [
 ]
 
 
-def set_threads(limit: int | None = 1) -> int:
-    """Use at most the real cores (and ``limit``) as torch threads; oversubscribed threads
-    made small problems 25x slower on a shared 2-core box. ``DYLORA_THREADS`` overrides."""
+def set_threads(limit: int | None = None) -> int:
+    """Use as many torch threads as the cores this process may run on (at most ``limit``).
+
+    torch's default counts the host's cores, not the ones the process is allowed; on a 2-core
+    container that oversubscription made small problems 25x slower. ``DYLORA_THREADS`` overrides.
+    """
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    n = max(1, min(cores or 1, limit or 1))
+    n = max(1, min(cores or 1, limit or cores or 1))
     n = int(os.environ.get("DYLORA_THREADS", n))
     torch.set_num_threads(n)
     return n

@@ -37,7 +37,7 @@ def encoder_config(seed: int, **kw) -> DyLoRAConfig:
 
 
 def run(ctx: RunContext) -> Result:
-    set_threads()
+    threads = set_threads()
     start = time.perf_counter()
     steps = 150 if ctx.quick else 600
     n_train = 2000
@@ -119,6 +119,7 @@ def run(ctx: RunContext) -> Result:
             "steps": steps,
             "batch_size": 32,
             "seed": ctx.seed,
+            "torch_threads": threads,
         },
         note=(
             "Holds if at b ∈ {1, 2} DyLoRA's accuracy ≥ the better truncation and its NLL is "
