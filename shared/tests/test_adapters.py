@@ -12,6 +12,7 @@ from papershelf.adapters import (
     ADAPTER_CONFIG_NAME,
     ADAPTER_WEIGHTS_NAME,
     AdapterLayer,
+    AdapterModel,
     adapter_layers,
     adapter_state_dict,
     check_target_shapes,
@@ -292,3 +293,22 @@ def test_hf_bert_targets():
     y = model(input_ids=ids).logits
     merge_and_unload(model)
     torch.testing.assert_close(model(input_ids=ids).logits, y, atol=1e-5, rtol=1e-5)
+
+
+def test_adapter_model_forwards_to_the_wrapped_model(capsys):
+    torch.manual_seed(0)
+    inner = Block(8)
+    inject_adapters(inner, ["query"], lambda name, lin: ToyLoRA(lin))
+    mark_only_adapters_trainable(inner)
+    wrapped = AdapterModel(inner)
+    x = torch.randn(3, 8)
+    assert torch.equal(wrapped(x), inner(x))
+    assert wrapped.norm is inner.norm and wrapped.get_base_model() is inner
+    lora_params = 2 * 8 * 2  # lora_A (2, 8) + lora_B (8, 2)
+    total = sum(p.numel() for p in inner.parameters())
+    summary = wrapped.trainable_parameter_summary()
+    assert (summary.trainable, summary.total) == (lora_params, total)
+    wrapped.print_trainable_parameters()
+    assert capsys.readouterr().out.strip() == str(summary)
+    with pytest.raises(AttributeError):
+        wrapped.no_such_attribute  # noqa: B018

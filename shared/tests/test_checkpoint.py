@@ -1,7 +1,7 @@
 import pytest
 import torch
 from papershelf import checkpoint
-from papershelf.checkpoint import load_weights, save_weights
+from papershelf.checkpoint import load_tensors, load_weights, save_tensors, save_weights
 from papershelf.errors import UserError
 
 
@@ -24,7 +24,7 @@ def test_crash_mid_save_keeps_previous_checkpoint(tmp_path, monkeypatch):
     save_weights(tmp_path, {"w": torch.ones(2)})
     import safetensors.torch
 
-    def crash(tensors, filename):
+    def crash(tensors, filename, metadata=None):
         with open(filename, "wb") as f:
             f.write(b"\x00\x01partial")
         raise KeyboardInterrupt
@@ -51,3 +51,14 @@ def test_bad_checkpoints_give_one_line_errors(tmp_path):
     checkpoint.config_path(tmp_path).unlink()
     with pytest.raises(UserError, match=r"missing \['v'\], unexpected \['w'\]"):
         load_weights(tmp_path, expected_keys=["v"])
+
+
+def test_save_tensors_writes_pt_metadata_and_loads_back(tmp_path):
+    from safetensors import safe_open
+
+    path = save_tensors(tmp_path / "sub" / "t.safetensors", {"x": torch.arange(6.0).view(2, 3).T})
+    with safe_open(str(path), "pt") as handle:
+        assert handle.metadata() == {"format": "pt"}
+    assert torch.equal(load_tensors(path)["x"], torch.arange(6.0).view(2, 3).T)
+    with pytest.raises(UserError, match=r"^adapter dir: no missing\.safetensors in "):
+        load_tensors(tmp_path / "missing.safetensors", "adapter dir")

@@ -32,6 +32,12 @@ Layer protocol
     the layer, e.g. ``{"lora_A.weight": ..., "lora_B.weight": ...}``) and
     ``load_adapter_state_dict(sd)``. ``in_features``/``out_features`` mirror the base layer.
 
+Wrapper
+    ``AdapterModel(model)`` — the base class of a method's PEFT-style wrapper: ``forward`` and
+    unknown attributes go to the wrapped ``model`` (so it works in a plain loop and in the HF
+    ``Trainer``); ``get_base_model()``, ``trainable_parameter_summary()`` and
+    ``print_trainable_parameters()`` are PEFT's.
+
 Model surgery
     ``inject_adapters(model, names, factory) -> dict[str, AdapterLayer]`` replaces each named
     ``nn.Linear`` in place by ``factory(name, linear)``.
@@ -43,7 +49,7 @@ Model surgery
     ``merge_and_unload(model) -> model`` merges every adapter layer and replaces it by its
     (merged) plain ``nn.Linear``; ``unload(model)`` replaces it by the unmerged base layer.
 
-Saving (adapter weights only, safetensors + JSON, atomic via :mod:`papershelf.io`)
+Saving (adapter weights only, safetensors + JSON, atomic via :mod:`papershelf.checkpoint`)
     Keys follow PEFT: ``base_model.model.<module path>.<param>``, e.g.
     ``base_model.model.encoder.layer.0.attention.self.query.lora_A.weight``; a module in
     ``modules_to_save`` contributes ``base_model.model.<module path>.<param>``.
@@ -68,12 +74,14 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
 
+from papershelf.checkpoint import load_tensors, save_tensors
 from papershelf.errors import UserError
-from papershelf.io import atomic_write, atomic_write_json
+from papershelf.io import atomic_write_json
 
 __all__ = [
     "ADAPTER_CONFIG_NAME",
@@ -81,6 +89,7 @@ __all__ = [
     "ADAPTER_WEIGHTS_NAME",
     "DEFAULT_TARGET_MODULES",
     "AdapterLayer",
+    "AdapterModel",
     "ParameterSummary",
     "adapter_layers",
     "adapter_state_dict",
@@ -223,6 +232,38 @@ class AdapterLayer(nn.Module):
                     f"expected {tuple(own[key].shape)}"
                 )
             own[key].copy_(value)
+
+
+class AdapterModel(nn.Module):
+    """A wrapped model with adapter layers injected (in place) into ``self.model``.
+
+    ``forward`` and attributes this class does not define are the wrapped model's.
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            if name == "model":
+                raise
+            return getattr(self.model, name)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        return self.model(*args, **kwargs)
+
+    def get_base_model(self) -> nn.Module:
+        return self.model
+
+    def trainable_parameter_summary(self) -> ParameterSummary:
+        return trainable_parameter_summary(self.model)
+
+    def print_trainable_parameters(self) -> None:
+        """Print PEFT's ``trainable params: ... || all params: ... || trainable%: ...`` line."""
+        print(self.trainable_parameter_summary())
 
 
 @dataclass(frozen=True)
@@ -470,18 +511,8 @@ def save_adapter(
     modules_to_save: Sequence[str] | None = None,
 ) -> Path:
     """Write ``adapter_model.safetensors`` + ``adapter_config.json`` atomically; return folder."""
-    from safetensors.torch import save_file
-
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    tensors = {
-        k: v.detach().to("cpu").contiguous().clone()
-        for k, v in adapter_state_dict(model, modules_to_save).items()
-    }
-    atomic_write(
-        folder / ADAPTER_WEIGHTS_NAME,
-        lambda tmp: save_file(tensors, str(tmp), metadata={"format": "pt"}),
-    )
+    save_tensors(folder / ADAPTER_WEIGHTS_NAME, adapter_state_dict(model, modules_to_save))
     atomic_write_json(folder / ADAPTER_CONFIG_NAME, config_dict)
     return folder
 
@@ -509,17 +540,11 @@ def load_adapter(
     folder: str | Path, model: nn.Module, modules_to_save: Sequence[str] | None = None
 ) -> dict:
     """Load adapter weights into an already injected ``model``; return the config dict."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
     config = read_adapter_config(folder)
     path = Path(folder) / ADAPTER_WEIGHTS_NAME
     if not path.is_file():
         raise UserError(f"adapter dir: {str(folder)!r} has no {ADAPTER_WEIGHTS_NAME}")
-    try:
-        loaded = load_file(str(path), device="cpu")
-    except SafetensorError as err:
-        raise UserError(f"adapter dir: {path} is not a valid safetensors file ({err})") from None
+    loaded = load_tensors(path, "adapter dir")
     expected = adapter_state_dict(model, modules_to_save)
     missing = sorted(set(expected) - set(loaded))
     unexpected = sorted(set(loaded) - set(expected))

@@ -24,6 +24,33 @@ def config_path(folder: str | Path, name: str = "model") -> Path:
     return Path(folder) / f"{name}_config.json"
 
 
+def save_tensors(path: str | Path, tensors: Mapping[str, Any]) -> Path:
+    """Write ``tensors`` (name -> tensor) to one safetensors file, atomically.
+
+    Tensors are copied to CPU as contiguous, unshared copies (safetensors refuses shared
+    memory); the file carries ``{"format": "pt"}`` metadata as transformers and PEFT expect.
+    """
+    from safetensors.torch import save_file
+
+    copies = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
+    return atomic_write(path, lambda tmp: save_file(copies, str(tmp), metadata={"format": "pt"}))
+
+
+def load_tensors(path: str | Path, what: str = "checkpoint", device: str = "cpu") -> dict:
+    """Read a safetensors file; a missing or corrupt file is a one-line ``UserError``
+    that starts with ``what``."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{what}: no {path.name} in {path.parent}")
+    try:
+        return load_file(str(path), device=device)
+    except (SafetensorError, OSError) as exc:
+        raise UserError(f"{what}: {path} is not a valid safetensors file ({exc})") from None
+
+
 def save_weights(
     folder: str | Path,
     state_dict: Mapping[str, Any],
@@ -35,10 +62,7 @@ def save_weights(
     Tensors are made contiguous and copied to CPU; tensors that share memory are
     cloned so safetensors accepts them. Returns the weights path.
     """
-    from safetensors.torch import save_file
-
-    tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state_dict.items()}
-    path = atomic_write(weights_path(folder, name), lambda tmp: save_file(tensors, str(tmp)))
+    path = save_tensors(weights_path(folder, name), state_dict)
     if config is not None:
         atomic_write_json(config_path(folder, name), config)
     return path
@@ -57,19 +81,9 @@ def load_weights(
             safetensors, the config is not valid JSON, or the keys differ from
             ``expected_keys`` (the message lists what is missing and unexpected).
     """
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
     folder = Path(folder)
     path = weights_path(folder, name)
-    if not path.is_file():
-        raise UserError(
-            f"checkpoint: no {path.name} in {folder} (expected a folder written by save_weights)"
-        )
-    try:
-        state = load_file(str(path), device=device)
-    except (SafetensorError, OSError) as exc:
-        raise UserError(f"checkpoint: {path} is not a valid safetensors file ({exc})") from None
+    state = load_tensors(path, "checkpoint", device)
     config = None
     cpath = config_path(folder, name)
     if cpath.is_file():
