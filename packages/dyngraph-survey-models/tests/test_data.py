@@ -91,3 +91,16 @@ def test_stream_validation():
         EventStream([0, 1], [1, 0], [2.0, 1.0])
     with pytest.raises(UserError, match="num_nodes=2"):
         EventStream([0, 1], [1, 2], [1.0, 2.0], num_nodes=2)
+
+
+def test_errors_name_the_file_line(tmp_path):
+    # a blank line still counts as a line, and sorting keeps each event's own line number
+    p = _write(tmp_path, "src,dst,t\n0,1,1.0\n\n1,2,3.0\n2,0,2.0\n")
+    with pytest.raises(UserError, match=r"ev.csv:5: events out of time order"):
+        read_events(p)
+    p = _write(tmp_path, "src,dst,t\n0,1,3.0\n1,5,1.0\n", "s.csv")
+    with pytest.raises(UserError, match=r"s.csv:3: node id must be < num_nodes=2, got 5"):
+        read_events(p, sort=True, num_nodes=2)
+    p = _write(tmp_path, ",u,i,ts,label,idx\n0,1,3,2.0,0,1\n\n1,2,3,1.0,0,2\n", "ml_x.csv")
+    with pytest.raises(UserError, match=r"ml_x.csv:4: events out of time order"):
+        read_events(p)

@@ -165,19 +165,19 @@ def _num(text: str, path: Path, line: int, name: str, integer: bool = False) -> 
     return v
 
 
-def _check_order(times: list[float], path: Path, first_line: int) -> None:
-    for i in range(1, len(times)):
-        if times[i] < times[i - 1]:
-            raise UserError(
-                f"{path}:{first_line + i}: events out of time order "
-                f"(t={times[i]} < previous t={times[i - 1]}); pass sort=True (CLI --sort) to stable-sort"
-            )
-
-
-def _sort(src, dst, t, feats, extra=None):
-    order = sorted(range(len(t)), key=lambda i: t[i])
-    pick = lambda xs: [xs[i] for i in order]  # noqa: E731
-    return pick(src), pick(dst), pick(t), pick(feats), (pick(extra) if extra is not None else None)
+def _in_time_order(path: Path, sort: bool, lines: list[int], t: list[float], *cols: list):
+    """``(lines, t, *cols)`` stable-sorted by time when ``sort``, else checked to be in time
+    order already (the error names the file line of the first event out of order)."""
+    if not sort:
+        for i in range(1, len(t)):
+            if t[i] < t[i - 1]:
+                raise UserError(
+                    f"{path}:{lines[i]}: events out of time order "
+                    f"(t={t[i]} < previous t={t[i - 1]}); pass sort=True (CLI --sort) to stable-sort"
+                )
+        return (lines, t, *cols)
+    order = sorted(range(len(t)), key=t.__getitem__)
+    return tuple([xs[i] for i in order] for xs in (lines, t, *cols))
 
 
 def read_events(
@@ -234,11 +234,12 @@ def read_events(
             )
         ci = [0, 1, 2]
         fcols = list(range(4, len(header)))
-    src, dst, t, feats, labels = [], [], [], [], []
+    src, dst, t, feats, labels, lines = [], [], [], [], [], []
     for k, row in enumerate(body):
         line = k + 2
         if not row:
             continue
+        lines.append(line)
         if format == "csv" and len(row) != len(header):
             raise UserError(
                 f"{path}:{line}: expected {len(header)} fields like the header, got {len(row)}"
@@ -265,39 +266,28 @@ def read_events(
             raise UserError(f"{path}:{line}: node ids must be >= 0, got {src[-1]},{dst[-1]}")
     if not t:
         raise UserError(f"{path}: no events after the header")
-    if sort:
-        src, dst, t, feats, labels = _sort(src, dst, t, feats, labels)
-    else:
-        _check_order(t, path, 2)
+    lines, t, src, dst, feats, labels = _in_time_order(
+        path, sort, lines, t, src, dst, feats, labels
+    )
     if num_nodes is not None:
-        for k, (a, b) in enumerate(zip(src, dst, strict=True)):
+        for line, a, b in zip(lines, src, dst, strict=True):
             if a >= num_nodes or b >= num_nodes:
                 raise UserError(
-                    f"{path}:{k + 2}: node id must be < num_nodes={num_nodes}, got {max(a, b)}"
+                    f"{path}:{line}: node id must be < num_nodes={num_nodes}, got {max(a, b)}"
                 )
     msg = torch.tensor(feats, dtype=torch.float32).reshape(len(t), len(fcols))
-    if format == "jodie":
-        is_bip = True if bipartite is None else bipartite
+    is_bip = format == "jodie" if bipartite is None else bool(bipartite)
+    if format == "jodie" and is_bip:  # items get ids after the users
         n_users = max(src) + 1
-        if is_bip:
-            dst = [d + n_users for d in dst]
-        return EventStream(
-            src,
-            dst,
-            torch.tensor(t, dtype=torch.float64),
-            msg,
-            bipartite=is_bip,
-            num_src_nodes=n_users if is_bip else None,
-            y=torch.tensor(labels),
-            num_nodes=num_nodes,
-        )
+        dst = [d + n_users for d in dst]
     return EventStream(
         src,
         dst,
         torch.tensor(t, dtype=torch.float64),
         msg,
         num_nodes=num_nodes,
-        bipartite=bool(bipartite),
+        bipartite=is_bip,  # num_src_nodes defaults to max(src) + 1
+        y=torch.tensor(labels) if format == "jodie" else None,
     )
 
 
@@ -308,11 +298,12 @@ def _read_dyglib(path: Path, header, body, sort, bipartite) -> EventStream:
             f"{path}: missing column(s) {', '.join(missing)} (DyGLib ml_<name>.csv needs u,i,ts,label,idx)"
         )
     col = {c: header.index(c) for c in ("u", "i", "ts", "label", "idx")}
-    u, i, ts, lab, idx = [], [], [], [], []
+    u, i, ts, lab, idx, lines = [], [], [], [], [], []
     for k, row in enumerate(body):
         line = k + 2
         if not row:
             continue
+        lines.append(line)
         if len(row) != len(header):
             raise UserError(
                 f"{path}:{line}: expected {len(header)} fields like the header, got {len(row)}"
@@ -326,11 +317,7 @@ def _read_dyglib(path: Path, header, body, sort, bipartite) -> EventStream:
             raise UserError(f"{path}:{line}: DyGLib ids are 1-based, got u={u[-1]}, i={i[-1]}")
     if not ts:
         raise UserError(f"{path}: no events after the header")
-    if sort:
-        order = sorted(range(len(ts)), key=lambda j: ts[j])
-        u, i, ts, lab, idx = ([xs[j] for j in order] for xs in (u, i, ts, lab, idx))
-    else:
-        _check_order(ts, path, 2)
+    _, ts, u, i, lab, idx = _in_time_order(path, sort, lines, ts, u, i, lab, idx)
     npy = path.with_suffix(".npy")
     if npy.is_file():
         feats = np.load(npy, allow_pickle=False)
