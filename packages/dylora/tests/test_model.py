@@ -7,7 +7,7 @@ import warnings
 
 import pytest
 import torch
-from dylora import DyLoRAConfig, DyLoRAModel, evaluate_ranks, get_dylora_model
+from dylora import DyLoRAConfig, DyLoRAModel, draw_rank, evaluate_ranks, get_dylora_model
 from dylora.naive import lora_forward
 from dylora.testing import make_tiny_bert, randomize_adapters
 from papershelf import UserError
@@ -232,6 +232,28 @@ def test_unload_and_disable_adapter(input_ids):
         torch.testing.assert_close(logits(model, input_ids), ref)
     assert not torch.allclose(logits(model, input_ids), ref)
     torch.testing.assert_close(logits(model.unload(), input_ids), ref)
+
+
+def test_disable_adapter_keeps_rank_control(input_ids):
+    """Inside disable_adapter the model is not "merged": eval() still picks eval_rank, ranks
+    can be set, and the adapter comes back at the right rank (it used to fake a merge)."""
+    ref = logits(make_tiny_bert(), input_ids)
+    model = wrap(modules_to_save=None)
+    step = next(s for s in range(100) if draw_rank(model.dylora_config, s) != 4)
+    model.train()
+    model.sample_rank(step)
+    with model.disable_adapter():
+        assert not model.merged
+        model.eval()  # a sampled rank gives way to eval_rank (r_max = 4) in eval mode
+        torch.testing.assert_close(logits(model, input_ids), ref)
+        with model.at_rank(1):
+            torch.testing.assert_close(logits(model, input_ids), ref)
+        model.unmerge_adapter()  # nothing is merged: a no-op
+    assert model.rank == 4
+    with model.at_rank(4):
+        expected = logits(model, input_ids)
+    assert torch.equal(logits(model, input_ids), expected)
+    assert not torch.allclose(expected, ref)
 
 
 def test_save_load_round_trip_is_exact(tmp_path, input_ids):

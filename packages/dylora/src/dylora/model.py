@@ -214,12 +214,12 @@ class DyLoRAModel(nn.Module):
             raise UserError("disable_adapter: unmerge_adapter() first")
         layers = list(self.dylora_layers.values())
         for layer in layers:
-            layer.merged = True  # the forward then returns base_layer(x) only
+            layer.disabled = True
         try:
             yield self
         finally:
             for layer in layers:
-                layer.merged = False
+                layer.disabled = False
 
     # -- saving -----------------------------------------------------------------------------
     def _config_dict(self) -> dict[str, Any]:
