@@ -38,6 +38,12 @@ DeviceOpt = Annotated[str, typer.Option("--device", help="torch device, e.g. cpu
 ClaimOpt = Annotated[
     list[str] | None, typer.Option("--claim", help="Run only this claim (repeatable).")
 ]
+BenchOutOpt = Annotated[
+    Path | None, typer.Option("--out", help="Also write bench.json and bench.md here.")
+]
+PapersArg = Annotated[
+    list[str] | None, typer.Argument(help="Paper ids (default: every installed paper).")
+]
 
 USER_ERRORS: tuple[type[BaseException], ...] = (
     UserError,
@@ -54,6 +60,18 @@ def console(stderr: bool = False):
     return Console(stderr=stderr)
 
 
+def _papers(paper_ids: list[str] | None) -> list:
+    """The named papers, or every installed one; an error if there are none."""
+    from papershelf.registry import discover, get_paper
+
+    papers = [get_paper(p) for p in paper_ids] if paper_ids else list(discover().values())
+    if not papers:
+        raise UserError(
+            "no paper package is installed; install one with `uv sync --package <name>`"
+        )
+    return papers
+
+
 def run_reproduce(
     paper_ids: list[str] | None,
     *,
@@ -64,14 +82,9 @@ def run_reproduce(
     device: str,
 ) -> None:
     """Reproduce the claims of the named (or all installed) papers and print the table."""
-    from papershelf.registry import discover, get_paper
     from papershelf.repro import print_table, reproduce
 
-    papers = [get_paper(p) for p in paper_ids] if paper_ids else list(discover().values())
-    if not papers:
-        raise UserError(
-            "no paper package is installed; install one with `uv sync --package <name>`"
-        )
+    papers = _papers(paper_ids)
     con = console()
     doc = reproduce(
         papers, out=out, quick=quick, seed=seed, claims=claims, device=device, console=con
@@ -88,11 +101,10 @@ def run_reproduce(
 def run_bench(paper_ids: list[str] | None, *, quick: bool, out: Path | None) -> None:
     """Run the performance comparison of the named (or all installed) papers."""
     from papershelf.bench import BenchReport
-    from papershelf.registry import discover, get_paper, resolve_callable
+    from papershelf.registry import resolve_callable
 
-    papers = [get_paper(p) for p in paper_ids] if paper_ids else list(discover().values())
     con = console()
-    for paper in papers:
+    for paper in _papers(paper_ids):
         if paper.bench is None:
             con.print(f"{paper.id}: no benchmark")
             continue
@@ -121,23 +133,26 @@ def add_paper_commands(app: typer.Typer, paper_id: str) -> None:
     @app.command("bench")
     def bench_cmd(
         quick: QuickOpt = True,
-        out: Annotated[
-            Path | None, typer.Option("--out", help="Also write bench.json and bench.md here.")
-        ] = None,
+        out: BenchOutOpt = None,
     ) -> None:
         """Time the method against its baseline in the same run and print the ratios."""
         run_bench([paper_id], quick=quick, out=out)
 
 
-def make_app(paper_id: str, help: str) -> typer.Typer:
-    """A typer app for a paper package, with ``reproduce`` and ``bench`` already added."""
-    app = typer.Typer(
+def _typer(help: str) -> typer.Typer:
+    # Plain help text: rich markup makes `--help` import rich and costs ~0.2 s.
+    return typer.Typer(
         help=help,
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
         rich_markup_mode=None,
     )
+
+
+def make_app(paper_id: str, help: str) -> typer.Typer:
+    """A typer app for a paper package, with ``reproduce`` and ``bench`` already added."""
+    app = _typer(help)
     add_paper_commands(app, paper_id)
     return app
 
@@ -173,12 +188,8 @@ def run_app(app: typer.Typer) -> None:
         sys.exit(2)
 
 
-app = typer.Typer(
-    help="papershelf: the group's papers as libraries. List them, reproduce their claims, benchmark them.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
+app = _typer(
+    "papershelf: the group's papers as libraries. List them, reproduce their claims, benchmark them."
 )
 
 
@@ -198,9 +209,7 @@ def list_cmd() -> None:
 
 @app.command("reproduce")
 def reproduce_cmd(
-    papers: Annotated[
-        list[str] | None, typer.Argument(help="Paper ids (default: every installed paper).")
-    ] = None,
+    papers: PapersArg = None,
     quick: QuickOpt = True,
     out: OutOpt = Path("results"),
     seed: SeedOpt = 0,
@@ -213,13 +222,9 @@ def reproduce_cmd(
 
 @app.command("bench")
 def bench_cmd(
-    papers: Annotated[
-        list[str] | None, typer.Argument(help="Paper ids (default: every installed paper).")
-    ] = None,
+    papers: PapersArg = None,
     quick: QuickOpt = True,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Also write bench.json and bench.md here.")
-    ] = None,
+    out: BenchOutOpt = None,
 ) -> None:
     """Benchmark the installed papers' methods against their baselines."""
     run_bench(papers, quick=quick, out=out)

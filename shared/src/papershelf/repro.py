@@ -11,7 +11,6 @@ Layout of ``--out``::
 from __future__ import annotations
 
 import math
-import os
 import platform
 import sys
 import time
@@ -22,8 +21,10 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from papershelf.errors import UserError
 from papershelf.io import atomic_write_json, atomic_write_text
 from papershelf.registry import Paper, Result, RunContext
+from papershelf.threads import allowed_cores
 
 SCHEMA = "papershelf.results/1"
 CLAIM_FIELDS = {
@@ -123,7 +124,7 @@ def _restore_torch_threads(threads: int | None) -> None:
     """A claim may pin torch's thread count; the next claim starts from the user's setting."""
     torch = sys.modules.get("torch")
     if torch is not None:
-        torch.set_num_threads(threads if threads is not None else os.cpu_count() or 1)
+        torch.set_num_threads(threads if threads is not None else allowed_cores())
 
 
 def _finite_or_none(value: float | None) -> float | None:
@@ -157,7 +158,7 @@ def reproduce(
         for claim_id in claims:
             if not any(claim_id in {c.id for c in p.claims} for p in papers):
                 known = ", ".join(c.id for p in papers for c in p.claims)
-                raise ValueError(
+                raise UserError(
                     f"claim: {claim_id!r} is not a claim of these papers; choose from {known}"
                 )
     doc: dict[str, Any] = {
@@ -216,21 +217,38 @@ def holds_text(record: dict[str, Any]) -> str:
     return "yes" if record["holds"] else "no"
 
 
+COLUMNS = ("paper", "claim", "metric", "ours", "baseline", "paper's number", "holds")
+
+
+def table_rows(doc: dict[str, Any]) -> list[tuple[str, ...]]:
+    """One row of ``COLUMNS`` per claim, as text."""
+    rows = []
+    for paper in doc["papers"]:
+        for c in paper["claims"]:
+            base = fmt(c["baseline"]) + (f" ({c['baseline_name']})" if c["baseline_name"] else "")
+            rows.append(
+                (
+                    paper["id"],
+                    c["id"],
+                    c["metric"] or "-",
+                    fmt(c["ours"]),
+                    base,
+                    c["paper_value"],
+                    holds_text(c),
+                )
+            )
+    return rows
+
+
 def to_markdown(doc: dict[str, Any]) -> str:
     """The results as a Markdown table (one row per claim)."""
     lines = [
         f"# papershelf results ({'quick' if doc['quick'] else 'full'} run, seed {doc['seed']})",
         "",
-        "| paper | claim | metric | ours | baseline | paper's number | holds |",
-        "|---|---|---|---|---|---|---|",
+        "| " + " | ".join(COLUMNS) + " |",
+        "|" + "---|" * len(COLUMNS),
     ]
-    for paper in doc["papers"]:
-        for c in paper["claims"]:
-            base = fmt(c["baseline"]) + (f" ({c['baseline_name']})" if c["baseline_name"] else "")
-            lines.append(
-                f"| {paper['id']} | {c['id']} | {c['metric'] or '-'} | {fmt(c['ours'])} | {base} "
-                f"| {c['paper_value']} | {holds_text(c)} |"
-            )
+    lines += ["| " + " | ".join(row) + " |" for row in table_rows(doc)]
     lines += [
         "",
         f"Wall time {doc['wall_time_s']:.1f} s. Versions: {doc['environment']['packages']}.",
@@ -248,22 +266,11 @@ def print_table(doc: dict[str, Any], console: Any) -> None:
     from rich.table import Table
 
     table = Table(title="papershelf reproduce", show_lines=False)
-    for col in ("paper", "claim", "metric", "ours", "baseline", "paper's number", "holds"):
+    for col in COLUMNS:
         table.add_column(col, overflow="fold")
     colours = {"yes": "green", "no": "yellow", "error": "red"}
-    for paper in doc["papers"]:
-        for c in paper["claims"]:
-            h = holds_text(c)
-            base = fmt(c["baseline"]) + (f" ({c['baseline_name']})" if c["baseline_name"] else "")
-            table.add_row(
-                paper["id"],
-                c["id"],
-                c["metric"] or "-",
-                fmt(c["ours"]),
-                base,
-                c["paper_value"],
-                f"[{colours[h]}]{h}[/]",
-            )
+    for *cells, held in table_rows(doc):
+        table.add_row(*cells, f"[{colours[held]}]{held}[/]")
     console.print(table)
 
 

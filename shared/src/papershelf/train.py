@@ -15,6 +15,7 @@ place, so a crash mid-write leaves the previous checkpoint intact.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import sys
@@ -164,7 +165,7 @@ def fit(
         batch = _to_device(collate_fn([dataset[i] for i in local]), accelerator.device)
         loss = loss_fn(model, batch)
         mean_loss = accelerator.gather(loss.detach().reshape(1)).mean().item()
-        if not torch.isfinite(torch.tensor(mean_loss)):
+        if not math.isfinite(mean_loss):
             raise TrainingDiverged(
                 f"loss: became {mean_loss} at step {state.step}; lower lr (now {config.lr}) or set max_grad_norm"
                 + (f"; the last checkpoint in {out} is intact" if out is not None else "")
@@ -236,7 +237,7 @@ def save_checkpoint(
         {
             "step": state.step,
             "losses": state.losses,
-            "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
+            "config": asdict(config),  # atomic_write_json writes Paths as strings
         },
     )
     shutil.rmtree(final, ignore_errors=True)
