@@ -73,3 +73,20 @@ def test_encoder_errors(encoder, monkeypatch):
 def test_sentence_embeddings_are_unit(encoder):
     E = encoder.encode_sentences(["the cat sat", "a dog ran"])
     np.testing.assert_allclose(np.linalg.norm(E, axis=1), 1.0)
+
+
+def test_cache_smaller_than_one_call_loses_nothing(encoder):
+    # a cache of 1 used to re-encode every sentence one by one (encode) or raise KeyError
+    # (encode_sentences) when a call held more distinct sentences than the cache
+    small = WordEncoder("offline", model=encoder.model, tokenizer=encoder.tokenizer, cache_size=1)
+    calls = []
+    forward = small._forward
+    small._forward = lambda ids: calls.append(len(ids)) or forward(ids)
+    s = ["the cat sat", "a dog ran", "the cat sat", "birds fly south"]
+    got = small.encode(s)
+    assert calls == [3]
+    for g, want in zip(got, encoder.encode(s), strict=True):
+        np.testing.assert_allclose(g.vectors, want.vectors, atol=1e-5)
+    E = small.encode_sentences(s)
+    np.testing.assert_allclose(E, encoder.encode_sentences(s), atol=1e-5)
+    assert len(small._cache) == len(small._sent_cache) == 1

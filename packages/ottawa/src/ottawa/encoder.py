@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -219,10 +219,11 @@ class WordEncoder:
 
         Returns one ``WordVectors`` per sentence with ``vectors`` (n_words, hidden) float64.
         """
-        first = {}
+        first: dict[str, int] = {}
         for i, s in enumerate(sentences):
             first.setdefault(s, i)
-        todo = [s for s in first if s not in self._cache]
+        found = self._hits(self._cache, first)
+        todo = [s for s in first if s not in found]
         layouts = {s: self._layout(first[s], s) for s in todo}
         order = sorted(todo, key=lambda s: len(layouts[s][1]))
         for start in range(0, len(order), self.batch_size):
@@ -234,14 +235,9 @@ class WordEncoder:
                     vec = np.stack([h[a] for a, _ in spans])
                 else:
                     vec = np.stack([h[a:b].mean(axis=0) for a, b in spans])
-                self._put(self._cache, s, WordVectors(words, vec))
-        out = []
-        for s in sentences:
-            if s not in self._cache:  # evicted by a tiny cache within this call
-                return [self.encode([x])[0] for x in sentences]
-            self._cache.move_to_end(s)
-            out.append(self._cache[s])
-        return out
+                found[s] = WordVectors(words, vec)
+                self._put(self._cache, s, found[s])
+        return [found[s] for s in sentences]
 
     def encode_sentences(self, sentences: Sequence[str]) -> np.ndarray:
         """Sentence embeddings, L2-normalised: (len(sentences), hidden) float64.
@@ -249,7 +245,8 @@ class WordEncoder:
         Pooling follows the model folder's sentence-transformers ``1_Pooling/config.json``
         (mean of token states for MiniLM, [CLS] for LaBSE; LaBSE's extra dense layer is not applied).
         """
-        todo = list(dict.fromkeys(s for s in sentences if s not in self._sent_cache))
+        found = self._hits(self._sent_cache, sentences)
+        todo = [s for s in dict.fromkeys(sentences) if s not in found]
         for start in range(0, len(todo), self.batch_size):
             chunk = todo[start : start + self.batch_size]
             ids = [
@@ -258,8 +255,20 @@ class WordEncoder:
             ]
             for s, h in zip(chunk, self._forward(ids), strict=True):
                 v = h[0] if self.pooling == "cls" else h.mean(axis=0)
-                self._put(self._sent_cache, s, v / max(np.linalg.norm(v), 1e-12))
-        return np.stack([self._sent_cache[s] for s in sentences])
+                found[s] = v / max(np.linalg.norm(v), 1e-12)
+                self._put(self._sent_cache, s, found[s])
+        return np.stack([found[s] for s in sentences])
+
+    @staticmethod
+    def _hits(cache: OrderedDict, sentences: Iterable[str]) -> dict[str, Any]:
+        """The cached values of ``sentences`` (marked as recently used). The caller keeps them,
+        so a cache smaller than one call never loses a result (it only limits what is kept)."""
+        hits = {}
+        for s in sentences:
+            if s in cache:
+                cache.move_to_end(s)
+                hits[s] = cache[s]
+        return hits
 
     def _put(self, cache: OrderedDict, key: str, value: Any) -> None:
         cache[key] = value
