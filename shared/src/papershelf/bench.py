@@ -9,7 +9,6 @@ Usage::
 
 from __future__ import annotations
 
-import os
 import platform
 import statistics
 import threading
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from papershelf.io import atomic_write_json, atomic_write_text
+from papershelf.threads import allowed_cores
 
 
 @dataclass
@@ -144,8 +144,8 @@ def compare(
 
 
 def machine_description() -> str:
-    """e.g. ``"x86_64, 2 CPU threads, torch 2.9.0 (cpu)"``."""
-    text = f"{platform.machine()}, {os.cpu_count()} CPU threads"
+    """e.g. ``"x86_64, 2 CPU threads, torch 2.9.0 (cpu)"`` (the cores this process may use)."""
+    text = f"{platform.machine()}, {allowed_cores()} CPU threads"
     try:
         import torch
 
