@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import flows
+import pytest
 import torch
 from flows import logdet
 from flows.transforms import Planar, Radial, ResidualBlock
@@ -105,3 +106,23 @@ def test_reverse_kl_planar_training_stays_finite():
         loss.backward()
         opt.step()
         assert torch.isfinite(loss)
+
+
+@pytest.mark.filterwarnings("ignore:logdet='series' is a biased estimator")
+def test_stochastic_logdet_keeps_gradients_in_eval_mode_and_none_under_no_grad():
+    """Roulette/series blocks give the exact block's gradients in eval mode (they used to
+    detach ``g(x)`` there, so ``dz/dx`` was ``I``) and build no graph under ``no_grad``."""
+    torch.manual_seed(0)
+    for kind in ("roulette", "series"):
+        block = ResidualBlock(2, hidden=(16,), logdet=kind).double().eval()
+        exact = ResidualBlock(2, hidden=(16,), logdet="exact", g=block.g).double().eval()
+        x = torch.tensor([[0.3, -0.7]], dtype=torch.float64, requires_grad=True)
+        z, ladj = block().inv.call_and_ladj(x)
+        assert ladj.requires_grad
+        (grad,) = torch.autograd.grad(z.sum(), x)
+        jac = torch.autograd.functional.jacobian(exact().inv, x.detach())
+        torch.testing.assert_close(grad, jac.sum((0, 1)), atol=1e-12, rtol=0)
+        block.train()
+        with torch.no_grad():
+            z, ladj = block().inv.call_and_ladj(torch.randn(4, 2, dtype=torch.float64))
+        assert not z.requires_grad and not ladj.requires_grad

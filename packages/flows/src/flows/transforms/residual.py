@@ -77,13 +77,13 @@ class ResidualBlock(TransformModule):
         if self.logdet == "exact":
             gx, jac = self.g.forward_with_jacobian(x)
             return gx, _logdet.exact(jac)
+        create = torch.is_grad_enabled()  # the caller's mode: keep the graph iff it wants grads
         with torch.enable_grad():
             xr = x if x.requires_grad else x.detach().requires_grad_(True)
             gx = self.g(xr)
-            create = torch.is_grad_enabled() and self.training
 
             def vjp(w: Tensor) -> Tensor:
-                return torch.autograd.grad(gx, xr, w, create_graph=True, retain_graph=True)[0]
+                return torch.autograd.grad(gx, xr, w, create_graph=create, retain_graph=True)[0]
 
             v = torch.randint(0, 2, x.shape, dtype=x.dtype, device=x.device) * 2 - 1
             if self.logdet == "roulette":
