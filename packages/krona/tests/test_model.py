@@ -226,3 +226,22 @@ def test_block_taps_refused_on_unknown_arch_and_wrong_width(tiny_cls):
         get_krona_model(
             model, KronAConfig(variant="block", ffn_taps=[("intermediate", "intermediate")])
         )
+
+
+def test_block_with_explicit_shapes_round_trips(tiny_cls, batch, tmp_path):
+    """Non-auto factor shapes of a block variant survive save -> from_pretrained."""
+    from papershelf.models import load_model
+
+    model, _ = tiny_cls
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    shapes = {"*": {"A": (4, 4), "B": (16, 16)}}  # auto would give 8x8, 8x8
+    km = get_krona_model(model, KronAConfig(variant="block_res", shapes=shapes))
+    _randomise(km)
+    expected = _logits(km, batch)
+    km.save_pretrained(tmp_path / "b")
+    fresh, _ = load_model("tiny-encoder", task="sequence-classification", num_labels=3)
+    fresh.load_state_dict(state)
+    loaded = KronAModel.from_pretrained(fresh, tmp_path / "b")
+    assert set(loaded.shapes.values()) == {((4, 4), (16, 16))}
+    # not bit-exact: these factor shapes hit a BLAS path whose rounding varies by ~1e-8
+    torch.testing.assert_close(_logits(loaded, batch), expected, atol=1e-6, rtol=0)

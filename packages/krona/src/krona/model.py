@@ -298,17 +298,23 @@ class KronAModel(nn.Module):
         names = list(modules)
         if cfg.variant == "linear":
             adapters.check_target_shapes(model, {n: modules[n]["target_shape"] for n in names})
-        cfg.target_modules = names
-        cfg.exclude_modules = None
-        cfg.shapes = {n: {"A": tuple(m["A"]), "B": tuple(m["B"])} for n, m in modules.items()}
-        if cfg.variant != "linear":
-            cfg.target_modules = [n.rpartition(".")[0] for n in names]
+            targets = names
+        else:
             d = _model_width(model)
             for n, m in modules.items():
                 if d is not None and m["target_shape"] != [d, d]:
                     raise KronAError(
                         f"adapter: block {n!r} was saved for width {m['target_shape'][0]} but this model has {d}"
                     )
+            targets = [n.rpartition(".")[0] for n in names]  # the FFN owners
+        # Shapes are keyed by the name ``shapes_for`` is asked with: the target (for a block,
+        # its FFN owner, not the ``krona_block`` child the weights are saved under).
+        cfg.target_modules = targets
+        cfg.exclude_modules = None
+        cfg.shapes = {
+            t: {"A": tuple(m["A"]), "B": tuple(m["B"])}
+            for t, m in zip(targets, modules.values(), strict=True)
+        }
         wrapped = cls(model, cfg)
         if sorted(wrapped.krona_modules()) != sorted(names):
             raise KronAError(
