@@ -6,7 +6,14 @@ import pytest
 import torch
 from papershelf.errors import UserError
 from resonance_rope import RopeConfig
-from resonance_rope.experiment import TrainSettings, one_cycle, run_posgen, train_model, yarn_rope
+from resonance_rope.experiment import (
+    TrainSettings,
+    one_cycle,
+    posgen_ropes,
+    run_posgen,
+    train_model,
+    yarn_rope,
+)
 from resonance_rope.model import DecoderConfig, PosGenDecoder
 from resonance_rope.posgen import PosGenConfig, make_posgen
 
@@ -75,6 +82,26 @@ def test_yarn_presets():
         64,
         32.0,
     )
+
+
+@pytest.mark.parametrize("resonance", [False, True])
+def test_posgen_ropes_per_schedule(resonance):
+    task = PosGenConfig("cot")
+    base = "resonance" if resonance else "default"
+    yarn = "resonance_yarn" if resonance else "yarn"
+    names = {}
+    for schedule, with_yarn in [("eval_only", True), ("train", True), ("eval_only", False)]:
+        train, ev = posgen_ropes(
+            32, task, resonance=resonance, yarn_schedule=schedule, with_yarn=with_yarn
+        )
+        names[schedule, with_yarn] = (train.type_name, ev.type_name if ev else None)
+    assert names == {
+        ("eval_only", True): (base, yarn),
+        ("train", True): (yarn, None),
+        ("eval_only", False): (base, None),
+    }
+    with pytest.raises(UserError, match="yarn_schedule"):
+        posgen_ropes(32, task, resonance=resonance, yarn_schedule="always")
 
 
 def test_short_training_learns_and_reports_both_rows():

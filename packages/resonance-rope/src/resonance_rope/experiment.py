@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -69,6 +70,31 @@ def yarn_rope(head_dim: int, task: PosGenConfig, preset: str, resonance: bool) -
     )
 
 
+def posgen_ropes(
+    head_dim: int,
+    task: PosGenConfig,
+    *,
+    resonance: bool,
+    yarn_schedule: str = "eval_only",
+    yarn_preset: str = "official",
+    with_yarn: bool = True,
+) -> tuple[RopeConfig, RopeConfig | None]:
+    """(train_rope, eval_rope) of one PosGen model.
+
+    Without YaRN: (RoPE or Resonance RoPE, None). ``yarn_schedule="eval_only"`` (official code):
+    (RoPE or Resonance RoPE, its YaRN) switched at eval; ``"train"``: (its YaRN, None).
+    """
+    if yarn_schedule not in YARN_SCHEDULES:
+        raise UserError(
+            f"yarn_schedule: {yarn_schedule!r} is unknown; choose from {', '.join(YARN_SCHEDULES)}"
+        )
+    base = RopeConfig(head_dim, rope_type="resonance" if resonance else "default")
+    yarn = yarn_rope(head_dim, task, yarn_preset, resonance)
+    if not with_yarn:
+        return base, None
+    return (yarn, None) if yarn_schedule == "train" else (base, yarn)
+
+
 @dataclass
 class RunResult:
     """Metrics of one trained model, under its own RoPE and (optionally) YaRN at eval."""
@@ -94,6 +120,29 @@ def evaluate(
             [model(chunk.to(device)).float().cpu() for chunk in tokens.split(batch_size)]
         )
     return posgen_metrics(logits, tokens, task)
+
+
+def evaluate_with_switch(
+    model: PosGenDecoder, tokens: torch.Tensor, task: PosGenConfig, batch_size: int = 200
+) -> tuple[dict, dict | None]:
+    """(metrics under the training RoPE, metrics with the eval-time RoPE or None if it has none)."""
+    eval_rotary = model.eval_rotary
+    model.eval_rotary = None
+    try:
+        metrics = evaluate(model, tokens, task, batch_size)
+    finally:
+        model.eval_rotary = eval_rotary
+    switched = evaluate(model, tokens, task, batch_size) if eval_rotary is not None else None
+    return metrics, switched
+
+
+def next_token_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy of logits[:, p] (B, T, V) against labels[:, p + 1] (B, T), -100 ignored."""
+    return F.cross_entropy(
+        logits[:, :-1].reshape(-1, logits.shape[-1]),
+        labels[:, 1:].reshape(-1),
+        ignore_index=IGNORE_INDEX,
+    )
 
 
 def one_cycle(total: int, pct_start: float, div: float = 25.0, final_div: float = 1e4):
@@ -135,12 +184,7 @@ def train_model(
         order = torch.randperm(train.shape[0], generator=gen)
         for idx in order.split(settings.batch_size):
             x, y = train[idx].to(device), labels[idx].to(device)
-            logits = model(x)
-            loss = F.cross_entropy(
-                logits[:, :-1].reshape(-1, logits.shape[-1]),
-                y[:, 1:].reshape(-1),
-                ignore_index=IGNORE_INDEX,
-            )
+            loss = next_token_loss(model(x), y)
             if not torch.isfinite(loss):
                 raise FloatingPointError(
                     f"loss: became {loss.item()} at step {len(losses)}; lower lr"
@@ -173,37 +217,21 @@ def run_posgen(
     ``yarn_schedule="eval_only"`` (official code) reuses the trained model with YaRN switched on at
     eval; ``"train"`` trains a separate model with YaRN (``with_yarn`` then selects it).
     """
-    import time
-
-    if yarn_schedule not in YARN_SCHEDULES:
-        raise UserError(
-            f"yarn_schedule: {yarn_schedule!r} is unknown; choose from {', '.join(YARN_SCHEDULES)}"
-        )
+    train_rope, eval_rope = posgen_ropes(
+        model_cfg.head_dim,
+        task,
+        resonance=resonance,
+        yarn_schedule=yarn_schedule,
+        yarn_preset=yarn_preset,
+        with_yarn=with_yarn,
+    )
     data = data if data is not None else make_posgen(task)
-    d = model_cfg.head_dim
-    base = RopeConfig(d, rope_type="resonance" if resonance else "default")
-    yarn = yarn_rope(d, task, yarn_preset, resonance)
-    train_rope = yarn if (with_yarn and yarn_schedule == "train") else base
-    eval_rope = yarn if (with_yarn and yarn_schedule == "eval_only") else None
     torch.manual_seed(settings.seed)
     model = PosGenDecoder(model_cfg, train_rope, eval_rope).to(device)
     start = time.perf_counter()
     losses = train_model(model, data["train"], task, settings, progress)
-    name = train_rope.type_name
-    if yarn_schedule == "train" and with_yarn:
-        return RunResult(
-            name,
-            evaluate(model, data["test"], task, settings.eval_batch_size),
-            None,
-            losses,
-            time.perf_counter() - start,
-        ), model
-    model.eval_rotary = None
-    metrics = evaluate(model, data["test"], task, settings.eval_batch_size)
-    yarn_metrics = None
-    if eval_rope is not None:
-        from resonance_rope.rotary import RotaryEmbedding
-
-        model.eval_rotary = RotaryEmbedding(eval_rope, model_cfg.max_positions).to(device)
-        yarn_metrics = evaluate(model, data["test"], task, settings.eval_batch_size)
-    return RunResult(name, metrics, yarn_metrics, losses, time.perf_counter() - start), model
+    metrics, yarn_metrics = evaluate_with_switch(
+        model, data["test"], task, settings.eval_batch_size
+    )
+    seconds = time.perf_counter() - start
+    return RunResult(train_rope.type_name, metrics, yarn_metrics, losses, seconds), model

@@ -6,39 +6,38 @@ import math
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from papershelf.errors import UserError
 from papershelf.io import atomic_write_json
 
-from resonance_rope.config import RopeConfig
-from resonance_rope.experiment import YARN_SCHEDULES, evaluate, one_cycle, yarn_rope
+from resonance_rope.experiment import (
+    evaluate_with_switch,
+    next_token_loss,
+    one_cycle,
+    posgen_ropes,
+)
 from resonance_rope.model import DecoderConfig, PosGenDecoder
-from resonance_rope.posgen import IGNORE_INDEX, PosGenConfig, make_posgen, posgen_labels
+from resonance_rope.posgen import PosGenConfig, make_posgen, posgen_labels
 
 
 def build_model(
     task: PosGenConfig, rope: str, yarn_schedule: str, yarn_preset: str, paper_model: bool
 ):
-    """(model, names): the decoder with its train-time and (maybe) eval-time RoPE."""
-    if yarn_schedule not in YARN_SCHEDULES:
-        raise UserError(
-            f"yarn_schedule: {yarn_schedule!r} is unknown; choose from {', '.join(YARN_SCHEDULES)}"
-        )
+    """(model, model_cfg): the decoder with its train-time and (maybe) eval-time RoPE."""
     model_cfg = (
         DecoderConfig.paper(task.vocab_size)
         if paper_model
         else DecoderConfig(vocab_size=task.vocab_size)
     )
     model_cfg.max_positions = task.test_len + 1
-    d = model_cfg.head_dim
-    resonance = rope.startswith("resonance")
-    base = RopeConfig(d, rope_type="resonance" if resonance else "default")
-    if not rope.endswith("yarn"):
-        return PosGenDecoder(model_cfg, base), model_cfg
-    yarn = yarn_rope(d, task, yarn_preset, resonance)
-    if yarn_schedule == "train":
-        return PosGenDecoder(model_cfg, yarn), model_cfg
-    return PosGenDecoder(model_cfg, base, eval_rope=yarn), model_cfg
+    train_rope, eval_rope = posgen_ropes(
+        model_cfg.head_dim,
+        task,
+        resonance=rope.startswith("resonance"),
+        yarn_schedule=yarn_schedule,
+        yarn_preset=yarn_preset,
+        with_yarn=rope.endswith("yarn"),
+    )
+    return PosGenDecoder(model_cfg, train_rope, eval_rope), model_cfg
 
 
 def run_posgen_command(
@@ -79,12 +78,7 @@ def run_posgen_command(
 
     def loss_fn(m, batch):
         x, y = batch
-        logits = m(x)
-        return F.cross_entropy(
-            logits[:, :-1].reshape(-1, logits.shape[-1]),
-            y[:, 1:].reshape(-1),
-            ignore_index=IGNORE_INDEX,
-        )
+        return next_token_loss(m(x), y)
 
     out = Path(out)
     config = TrainConfig(
@@ -98,14 +92,10 @@ def run_posgen_command(
         progress=True,
     )
     state = fit(model, dataset, loss_fn, config, optimizer=optimizer, on_step_start=set_lr)
-    model = getattr(model, "module", model)
-    results = {}
-    eval_rotary = model.eval_rotary
-    model.eval_rotary = None
-    results[model.rotary.cfg.type_name] = evaluate(model, data["test"], task)
-    if eval_rotary is not None:
-        model.eval_rotary = eval_rotary
-        results[eval_rotary.cfg.type_name + " (eval switch)"] = evaluate(model, data["test"], task)
+    metrics, switched = evaluate_with_switch(model, data["test"], task)
+    results = {model.rotary.cfg.type_name: metrics}
+    if switched is not None:
+        results[model.eval_rotary.cfg.type_name + " (eval switch)"] = switched
     summary = {
         "task": task.to_dict(),
         "rope": rope,
