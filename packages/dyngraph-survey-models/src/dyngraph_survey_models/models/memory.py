@@ -50,14 +50,25 @@ class _FloatTimeMemory(TGNMemory):
         self.msg_d_store = {j: (i, i, f, msg) for j in range(self.num_nodes)}
 
 
-def _mem_msg_dim(msg_dim: int) -> int:
-    """PyG's message store drops empty feature tensors, so width-0 messages get one zero column."""
-    return max(msg_dim, 1)
+def _raw_msg_dim(msg_dim: int, embedding_dim: int, identity_in_messages: bool) -> int:
+    """Width of the raw memory message: edge features (+ both endpoints' identities). PyG's
+    message store drops empty feature tensors, so width 0 becomes one zero column."""
+    return max(msg_dim + (2 * embedding_dim if identity_in_messages else 0), 1)
 
 
-def _mem_msg(msg: torch.Tensor) -> torch.Tensor:
-    msg = msg.float()
-    return msg if msg.size(1) else msg.new_zeros(msg.size(0), 1)
+def _scaled_time(model: ContinuousTimeModel, t: torch.Tensor) -> torch.Tensor:
+    """``t / time_scale`` in float32, the time unit of the memory."""
+    return (t.to(torch.float64) / model.time_scale).float()
+
+
+def _update_memory(model, src, dst, t, msg) -> None:
+    """Store the raw messages of a batch in ``model.memory`` (shared by TGN and JODIE)."""
+    raw = msg.float()
+    if model.identity_in_messages:
+        raw = torch.cat([raw, model.identity(src).detach(), model.identity(dst).detach()], dim=-1)
+    if raw.size(1) == 0:
+        raw = raw.new_zeros(raw.size(0), 1)
+    model.memory.update_state(src, dst, _scaled_time(model, t), raw)
 
 
 class _JodieMessage(nn.Module):
@@ -118,14 +129,14 @@ class TGN(ContinuousTimeModel):
         self.memory_dim = memory_dim if use_memory else 0
         self.identity = nn.Embedding(num_nodes, embedding_dim)
         self.identity_in_messages = identity_in_messages
-        raw_dim = msg_dim + (2 * embedding_dim if identity_in_messages else 0)
+        raw_dim = _raw_msg_dim(msg_dim, embedding_dim, identity_in_messages)
         if use_memory:
             self.memory = _FloatTimeMemory(
                 num_nodes,
-                _mem_msg_dim(raw_dim),
+                raw_dim,
                 memory_dim,
                 time_dim,
-                IdentityMessage(_mem_msg_dim(raw_dim), memory_dim, time_dim),
+                IdentityMessage(raw_dim, memory_dim, time_dim),
                 LastAggregator(),
             )
         self.time_enc = make_time_encoder(time_encoder, time_dim)
@@ -175,14 +186,7 @@ class TGN(ContinuousTimeModel):
 
     def observe(self, src, dst, t, msg):
         if self.use_memory:
-            raw = msg.float()
-            if self.identity_in_messages:
-                raw = torch.cat(
-                    [raw, self.identity(src).detach(), self.identity(dst).detach()], dim=-1
-                )
-            self.memory.update_state(
-                src, dst, (t.to(torch.float64) / self.time_scale).float(), _mem_msg(raw)
-            )
+            _update_memory(self, src, dst, t, msg)
         self.neighbors.insert(src, dst)
         self.events.append(t, msg)
 
@@ -216,13 +220,13 @@ class JODIE(ContinuousTimeModel):
         super().__init__()
         self.identity = nn.Embedding(num_nodes, embedding_dim)
         self.identity_in_messages = identity_in_messages
-        raw_dim = msg_dim + (2 * embedding_dim if identity_in_messages else 0)
+        raw_dim = _raw_msg_dim(msg_dim, embedding_dim, identity_in_messages)
         self.memory = _FloatTimeMemory(
             num_nodes,
-            _mem_msg_dim(raw_dim),
+            raw_dim,
             memory_dim,
             time_dim,
-            _JodieMessage(_mem_msg_dim(raw_dim), memory_dim, time_dim),
+            _JodieMessage(raw_dim, memory_dim, time_dim),
             LastAggregator(),
         )
         self.memory.gru = nn.RNNCell(self.memory.msg_s_module.out_channels, memory_dim)
@@ -244,8 +248,7 @@ class JODIE(ContinuousTimeModel):
         """``nodes (B,), t (B,) -> z (B, d)``."""
         n_id, inv = nodes.unique(return_inverse=True)
         mem, last = self.memory(n_id)
-        tq = (t.to(torch.float64) / self.time_scale).float()
-        dt = (tq - last[inv]).clamp_min(0)
+        dt = (_scaled_time(self, t) - last[inv]).clamp_min(0)
         s = self.project(mem[inv], dt)
         return self.out(torch.cat([s, self.identity(nodes)], dim=-1))
 
@@ -255,9 +258,4 @@ class JODIE(ContinuousTimeModel):
         return self.decoder(z[:b], z[b:])
 
     def observe(self, src, dst, t, msg):
-        raw = msg.float()
-        if self.identity_in_messages:
-            raw = torch.cat([raw, self.identity(src).detach(), self.identity(dst).detach()], dim=-1)
-        self.memory.update_state(
-            src, dst, (t.to(torch.float64) / self.time_scale).float(), _mem_msg(raw)
-        )
+        _update_memory(self, src, dst, t, msg)
