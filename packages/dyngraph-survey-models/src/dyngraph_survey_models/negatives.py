@@ -24,6 +24,20 @@ __all__ = ["STRATEGIES", "NegativeSampler"]
 STRATEGIES = ("random", "historical", "inductive")
 
 
+def random_destinations(
+    candidates: torch.Tensor, dst: torch.Tensor, k: int, gen: torch.Generator
+) -> torch.Tensor:
+    """(B, k) destinations drawn uniformly from ``candidates``, redrawn where equal to the
+    positive ``dst (B,)``."""
+    m = candidates.numel()
+    neg = candidates[torch.randint(0, m, (dst.numel(), k), generator=gen)]
+    bad = neg == dst.view(-1, 1)
+    while bad.any():
+        neg[bad] = candidates[torch.randint(0, m, (int(bad.sum()),), generator=gen)]
+        bad = neg == dst.view(-1, 1)
+    return neg
+
+
 class NegativeSampler:
     """Draw negatives for a batch of positives.
 
@@ -66,13 +80,7 @@ class NegativeSampler:
             raise UserError(
                 f"k: {k} negatives need at least {k + 1} candidate destinations, have {m}"
             )
-        idx = torch.randint(0, m, (dst.numel(), k), generator=self.gen)
-        neg = self.candidates[idx]
-        bad = neg == dst.view(-1, 1)
-        while bad.any():
-            neg[bad] = self.candidates[torch.randint(0, m, (int(bad.sum()),), generator=self.gen)]
-            bad = neg == dst.view(-1, 1)
-        return neg
+        return random_destinations(self.candidates, dst, k, self.gen)
 
     def sample(
         self,

@@ -16,6 +16,8 @@ from papershelf.errors import UserError
 
 from . import metrics as M
 from .decoders import LinkDecoder
+from .negatives import random_destinations
+from .protocol import batches
 
 __all__ = [
     "SnapshotLinkModel",
@@ -34,18 +36,15 @@ class SnapshotLinkModel(torch.nn.Module):
         self.decoder = LinkDecoder(decoder, dim)
 
 
-def _negatives(
-    candidates: torch.Tensor, dst: torch.Tensor, k: int, gen: torch.Generator
-) -> torch.Tensor:
-    """(B, k) random destinations from ``candidates``, redrawn where equal to the positive."""
-    neg = candidates[torch.randint(0, candidates.numel(), (dst.numel(), k), generator=gen)]
-    bad = neg == dst.view(-1, 1)
-    while bad.any():
-        neg[bad] = candidates[
-            torch.randint(0, candidates.numel(), (int(bad.sum()),), generator=gen)
-        ]
-        bad = neg == dst.view(-1, 1)
-    return neg
+def _link_metrics(pos: torch.Tensor, neg: torch.Tensor) -> dict:
+    """Pooled AP and AUC (one negative per positive: column 0) and MRR over ``neg (P, K)``."""
+    lab = torch.cat([torch.ones(pos.numel()), torch.zeros(pos.numel())])
+    flat = torch.cat([pos, neg[:, 0]])
+    return {
+        "ap": M.average_precision(flat, lab),
+        "auc": M.roc_auc(flat, lab),
+        "mrr": M.mrr(pos, neg),
+    }
 
 
 def train_snapshots(
@@ -70,7 +69,7 @@ def train_snapshots(
             ei = snapshots[k + 1].edge_index
             if ei.size(1) == 0:
                 continue
-            neg = _negatives(candidates, ei[1], 1, gen)[:, 0]
+            neg = random_destinations(candidates, ei[1], 1, gen)[:, 0]
             pos = model.decoder(z[k][ei[0]], z[k][ei[1]])
             ng = model.decoder(z[k][ei[0]], z[k][neg])
             terms.append(
@@ -105,18 +104,11 @@ def evaluate_snapshots(
         ei = snapshots[j].edge_index
         if ei.size(1) == 0:
             continue
-        neg = _negatives(candidates, ei[1], k, gen)
+        neg = random_destinations(candidates, ei[1], k, gen)
         zz = z[j - 1]
         pos_all.append(model.decoder(zz[ei[0]], zz[ei[1]]))
         neg_all.append(model.decoder(zz[ei[0]].unsqueeze(1).expand(-1, k, -1), zz[neg]))
-    pos, neg = torch.cat(pos_all), torch.cat(neg_all)
-    lab = torch.cat([torch.ones(pos.numel()), torch.zeros(pos.numel())])
-    flat = torch.cat([pos, neg[:, 0]])
-    return {
-        "ap": M.average_precision(flat, lab),
-        "auc": M.roc_auc(flat, lab),
-        "mrr": M.mrr(pos, neg),
-    }
+    return _link_metrics(torch.cat(pos_all), torch.cat(neg_all))
 
 
 @torch.no_grad()
@@ -133,8 +125,6 @@ def score_events_from_snapshots(
     j from ``Z[j-1]`` (snapshots < j only), against the negatives ``sampler`` draws batch by batch
     exactly as :func:`protocol.evaluate` does — so a snapshot model and a continuous-time model
     see the same positives and negatives. ``window_of_event (len(part),)`` is each event's window."""
-    from .protocol import batches
-
     z, _ = model.encoder.encode(snapshots[:-1])
     pos_all, neg_all = [], []
     for sl in batches(part, batch_size):
@@ -148,11 +138,4 @@ def score_events_from_snapshots(
         pos_all.append(model.decoder(zz[rows, src], zz[rows, dst]))
         r2 = rows.view(-1, 1).expand(-1, k)
         neg_all.append(model.decoder(zz[r2, ns], zz[r2, nd]))
-    pos, neg = torch.cat(pos_all), torch.cat(neg_all)
-    lab = torch.cat([torch.ones(pos.numel()), torch.zeros(pos.numel())])
-    flat = torch.cat([pos, neg[:, 0]])
-    return {
-        "ap": M.average_precision(flat, lab),
-        "auc": M.roc_auc(flat, lab),
-        "mrr": M.mrr(pos, neg),
-    }
+    return _link_metrics(torch.cat(pos_all), torch.cat(neg_all))
