@@ -13,12 +13,14 @@ import typer
 from papershelf.cli import make_app, run_app
 from papershelf.errors import UserError
 
+from .registry import CT_MODELS
+
 app = make_app(
     "dyngraph-survey-models",
     help="Dynamic-graph models from the survey's taxonomy (TGN, JODIE, TGAT, EvolveGCN, DySAT, DE-SimplE) with leak-free evaluation.",
 )
 
-MODELS = ("tgn", "jodie", "tgat", "static", "edgebank")
+MODELS = CT_MODELS
 NEGATIVES = ("random", "historical", "inductive")
 
 

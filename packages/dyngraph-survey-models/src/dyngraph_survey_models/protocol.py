@@ -145,9 +145,8 @@ def evaluate(
             pos_all.append(pos)
             neg_all.append(neg)
             ev_all.append(torch.arange(sl.start, sl.stop)[m])
-            if b > 0:
-                lab = torch.cat([torch.ones(b), torch.zeros(b)])
-                batch_aps.append(M.average_precision(torch.cat([pos, neg[:, 0]]), lab))
+            lab = torch.cat([torch.ones(b), torch.zeros(b)])
+            batch_aps.append(M.average_precision(torch.cat([pos, neg[:, 0]]), lab))
         model.observe(src, dst, t, msg)
     model.train(was_training)
     pos, neg = torch.cat(pos_all), torch.cat(neg_all)
