@@ -8,12 +8,6 @@ from dyngraph_survey_models.cli import app
 from typer.testing import CliRunner
 
 
-def _run(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "dyngraph_survey_models.cli", *args], capture_output=True, text=True
-    )
-
-
 def test_help_is_fast():
     start = time.perf_counter()
     out = subprocess.run(

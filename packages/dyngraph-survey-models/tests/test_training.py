@@ -1,8 +1,12 @@
+import itertools
+
+import pytest
 import torch
+from dyngraph_survey_models import metrics as M
 from dyngraph_survey_models.models import TGN
 from dyngraph_survey_models.models.dysat import DySAT
 from dyngraph_survey_models.models.snapshot import EvolveGCNO
-from dyngraph_survey_models.protocol import evaluate
+from dyngraph_survey_models.protocol import batches, evaluate
 from dyngraph_survey_models.snapshot_protocol import (
     SnapshotLinkModel,
     evaluate_snapshots,
@@ -32,6 +36,19 @@ def test_time_scale_fitted_on_train_only(small_stream):
     m2 = TGN(small_stream.num_nodes)
     assert float(m.time_scale) == m2.fit_time_scale(sp.train.src, sp.train.dst, sp.train.t)
 
+    def mean_node_gap(stream):  # oracle: a plain loop over each node's event times
+        times = {}
+        for u, v, t in zip(
+            stream.src.tolist(), stream.dst.tolist(), stream.t.tolist(), strict=True
+        ):
+            times.setdefault(u, []).append(t)
+            times.setdefault(v, []).append(t)
+        gaps = [b - a for ts in times.values() for a, b in itertools.pairwise(ts)]
+        return sum(gaps) / len(gaps)
+
+    assert float(m.time_scale) == pytest.approx(mean_node_gap(sp.train), rel=1e-9)
+    assert float(m.time_scale) != pytest.approx(mean_node_gap(small_stream), rel=1e-6)
+
 
 def test_snapshot_link_prediction_runs(small_stream):
     snaps = to_snapshots(small_stream, num_snapshots=8)
@@ -45,7 +62,6 @@ def test_snapshot_link_prediction_runs(small_stream):
 
 
 def test_snapshot_models_scored_on_the_protocol_events(small_stream):
-    import pytest
     from dyngraph_survey_models.negatives import NegativeSampler
     from dyngraph_survey_models.snapshot_protocol import score_events_from_snapshots
     from dyngraph_survey_models.snapshots import snapshot_bounds
@@ -63,6 +79,30 @@ def test_snapshot_models_scored_on_the_protocol_events(small_stream):
         model, snaps, win[win == 5], part, NegativeSampler("random", s, seed=2), k=4
     )
     assert a == b and 0 <= a["ap"] <= 1
+    # oracle: every event scored on its own from Z[window - 1], against the sampler's negatives
+    late = win >= 3
+    part, w_part = s.select(late), win[late]
+    got = score_events_from_snapshots(
+        model, snaps, w_part, part, NegativeSampler("random", s, seed=2), k=4, batch_size=50
+    )
+    z, _ = model.encoder.encode(snaps[:-1])
+    sampler, dec = NegativeSampler("random", s, seed=2), model.decoder
+    pos, neg = [], []
+    with torch.no_grad():
+        for sl in batches(part, 50):
+            ns, nd = sampler.sample(part.src[sl], part.dst[sl], float(part.t[sl][0]), k=4)
+            for j, e in enumerate(range(sl.start, sl.stop)):
+                zz = z[int(w_part[e]) - 1]
+                pos.append(float(dec(zz[part.src[e]], zz[part.dst[e]])))
+                neg.append([float(dec(zz[ns[j, c]], zz[nd[j, c]])) for c in range(4)])
+    pos, neg = torch.tensor(pos), torch.tensor(neg)
+    flat, lab = (
+        torch.cat([pos, neg[:, 0]]),
+        torch.cat([torch.ones(len(pos)), torch.zeros(len(pos))]),
+    )
+    assert got["ap"] == pytest.approx(M.average_precision(flat, lab), abs=1e-6)
+    assert got["auc"] == pytest.approx(M.roc_auc(flat, lab), abs=1e-6)
+    assert got["mrr"] == pytest.approx(M.mrr(pos, neg), abs=1e-6)
     with pytest.raises(UserError, match="first window"):
         score_events_from_snapshots(
             model, snaps, win[win == 0], s.select(win == 0), NegativeSampler("random", s), k=2
