@@ -18,6 +18,7 @@ from typing import Any
 from papershelf import adapters
 from torch import nn
 
+from krona import __version__ as VERSION
 from krona.config import KronAConfig, name_matches
 from krona.errors import KronAError
 from krona.functional import num_params
@@ -25,7 +26,6 @@ from krona.layer import NOT_MERGEABLE, KronABlock, KronALinear
 
 __all__ = ["FFN_TAPS", "KronAModel", "get_krona_model"]
 
-VERSION = "0.1.0"
 BLOCK_NAME = "krona_block"
 
 #: ``(input, output)`` child paths of each FFN owner, per ``config.model_type``: KronA^B
@@ -64,9 +64,7 @@ class KronAModel(nn.Module):
         shapes: ``{module: ((a1, a2), (b1, b2))}`` of every adapter.
     """
 
-    def __init__(
-        self, model: nn.Module, config: KronAConfig, _shapes: dict[str, Any] | None = None
-    ) -> None:
+    def __init__(self, model: nn.Module, config: KronAConfig) -> None:
         super().__init__()
         if not isinstance(config, KronAConfig):
             raise KronAError(f"config: expected a KronAConfig, got {type(config).__name__}")
@@ -98,7 +96,7 @@ class KronAModel(nn.Module):
         d = _model_width(self.model)
         for owner_name, (inp, out) in owners.items():
             owner = self.model.get_submodule(owner_name) if owner_name else self.model
-            width = d if d is not None else _linear_width(owner.get_submodule(inp), "in")
+            width = d if d is not None else _linear_width(owner.get_submodule(inp))
             _check_tap_width(owner_name, owner.get_submodule(inp), owner.get_submodule(out), width)
             shapes = cfg.shapes_for(owner_name, width, width)
             p = next(owner.parameters())
@@ -349,13 +347,14 @@ def _linears(module: nn.Module) -> list[nn.Linear]:
     return [m for m in module.modules() if isinstance(m, nn.Linear)]
 
 
-def _linear_width(module: nn.Module, side: str) -> int:
+def _linear_width(module: nn.Module) -> int:
+    """The input width of the first ``nn.Linear`` in ``module``."""
     lin = _linears(module)
     if not lin:
         raise KronAError(
             "ffn_taps: cannot infer the FFN width (no nn.Linear in the input module and no model.config)"
         )
-    return lin[0].in_features if side == "in" else lin[-1].out_features
+    return lin[0].in_features
 
 
 def _check_tap_width(owner: str, inp: nn.Module, out: nn.Module, width: int) -> None:
