@@ -22,7 +22,7 @@ from papershelf.errors import UserError
 from torch import Size, Tensor, nn
 from torch.distributions import Distribution, Independent, Normal, constraints
 
-from flows.transforms.base import FlowTransform
+from flows.transforms.base import FlowTransform, _check_features
 
 __all__ = ["DiagNormal", "FlowDistribution", "StudentT", "StudentTProduct"]
 
@@ -69,11 +69,6 @@ class FlowDistribution(Distribution):
 
     def expand(self, batch_shape: Size | tuple, _instance=None) -> FlowDistribution:
         return FlowDistribution(self.transform, self.base.expand(Size(batch_shape)))
-
-
-def _check_features(features: int) -> None:
-    if not isinstance(features, int) or features < 1:
-        raise UserError(f"features: must be an integer >= 1, got {features!r}")
 
 
 class DiagNormal(nn.Module):

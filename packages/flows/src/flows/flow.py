@@ -17,7 +17,12 @@ from torch import Tensor, nn
 from flows.distributions import DiagNormal, FlowDistribution, StudentT
 from flows.nn import SNLinear
 from flows.transforms.autoregressive import MaskedAutoregressive
-from flows.transforms.base import ComposedFlowTransform, Inverse, TransformModule
+from flows.transforms.base import (
+    ComposedFlowTransform,
+    Inverse,
+    TransformModule,
+    _check_features,
+)
 from flows.transforms.coupling import AdditiveCoupling, AffineCoupling, SplineCoupling, default_mask
 from flows.transforms.elementwise import ActNorm
 from flows.transforms.planar import Planar, Radial
@@ -96,8 +101,7 @@ class Flow(nn.Module):
 
 
 def _check(features: int, transforms: int, context: int = 0) -> None:
-    if not isinstance(features, int) or features < 1:
-        raise UserError(f"features: must be an integer >= 1, got {features!r}")
+    _check_features(features)
     if not isinstance(transforms, int) or transforms < 1:
         raise UserError(f"transforms: must be an integer >= 1, got {transforms!r}")
     if context < 0:

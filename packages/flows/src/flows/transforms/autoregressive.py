@@ -16,9 +16,8 @@ from papershelf.errors import UserError
 from torch import Tensor
 
 from flows.nn import MADE
-from flows.transforms.base import TransformModule, broadcast_context
+from flows.transforms.base import TransformModule, _check_features, broadcast_context
 from flows.transforms.coupling import bound_scale, check_spline
-from flows.transforms.elementwise import _check_features
 from flows.transforms.spline import rq_spline
 
 __all__ = ["MaskedAutoregressive"]

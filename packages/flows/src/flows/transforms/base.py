@@ -175,6 +175,11 @@ class Inverse(TransformModule):
         return self.layer.equivariant_under(group)
 
 
+def _check_features(features: int) -> None:
+    if not isinstance(features, int) or features < 1:
+        raise UserError(f"features: must be an integer >= 1, got {features!r}")
+
+
 def broadcast_context(x: Tensor, c: Tensor | None, context: int) -> Tensor:
     """Concatenate ``x: (..., D)`` and ``c: (..., context)`` after broadcasting their batch dims."""
     if context == 0:

@@ -15,8 +15,7 @@ from papershelf.errors import UserError
 from torch import Tensor
 
 from flows.nn import MLP
-from flows.transforms.base import TransformModule, broadcast_context
-from flows.transforms.elementwise import _check_features
+from flows.transforms.base import TransformModule, _check_features, broadcast_context
 from flows.transforms.spline import rq_spline
 
 __all__ = ["AdditiveCoupling", "AffineCoupling", "SplineCoupling", "bound_scale", "default_mask"]

@@ -11,14 +11,9 @@ import torch
 from papershelf.errors import UserError
 from torch import Tensor, nn
 
-from flows.transforms.base import TransformModule
+from flows.transforms.base import TransformModule, _check_features
 
 __all__ = ["ActNorm", "Affine", "LeakyReLU"]
-
-
-def _check_features(features: int) -> None:
-    if not isinstance(features, int) or features < 1:
-        raise UserError(f"features: must be an integer >= 1, got {features!r}")
 
 
 class Affine(TransformModule):

@@ -11,8 +11,7 @@ import torch
 from papershelf.errors import UserError
 from torch import Tensor, nn
 
-from flows.transforms.base import TransformModule
-from flows.transforms.elementwise import _check_features
+from flows.transforms.base import TransformModule, _check_features
 
 __all__ = ["LULinear", "Permute", "Reverse"]
 

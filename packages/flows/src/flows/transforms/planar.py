@@ -16,8 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from flows.transforms.base import TransformModule
-from flows.transforms.elementwise import _check_features
+from flows.transforms.base import TransformModule, _check_features
 
 __all__ = ["Planar", "Radial"]
 

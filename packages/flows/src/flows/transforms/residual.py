@@ -19,8 +19,7 @@ from torch import Tensor, nn
 
 from flows import logdet as _logdet
 from flows.nn import SNMLP
-from flows.transforms.base import TransformModule
-from flows.transforms.elementwise import _check_features
+from flows.transforms.base import TransformModule, _check_features
 
 __all__ = ["ResidualBlock"]
 
