@@ -180,3 +180,7 @@ def test_refusals_for_symmetry_breaking_layers_and_bad_groups():
         flows.GResFlow(10, groups.ImageC4((1, 4, 4)))
     with pytest.raises(UserError, match="point group"):
         flows.GIAF(6, groups.Perm(3))
+    with pytest.raises(UserError, match="at least one transform"):
+        flows.EquivariantFlow([], g)
+    with pytest.raises(UserError, match="transforms: must be an integer >= 1"):
+        flows.GCoupling(4, g, transforms=0)

@@ -22,7 +22,7 @@ from papershelf.errors import UserError
 from torch import Tensor, nn
 
 from flows.distributions import DiagNormal, StudentT
-from flows.flow import Flow
+from flows.flow import Flow, _check
 from flows.groups import Group, Invariant, Symmetrized, _PointGroup
 from flows.nn import MLP, SNMLP
 from flows.transforms.base import TransformModule
@@ -223,6 +223,8 @@ class EquivariantFlow(Flow):
     def __init__(
         self, transforms: Sequence[TransformModule], group: Group, base: nn.Module | None = None
     ) -> None:
+        if len(transforms) < 1:
+            raise UserError("transforms: a flow needs at least one transform")
         features = transforms[0].features
         group.check(features)
         for t in transforms:
@@ -258,7 +260,7 @@ class GResFlow(EquivariantFlow):
         base: nn.Module | None = None,
         **kwargs,
     ) -> None:
-        _check_transforms(transforms)
+        _check(features, transforms)
         layers = [
             GResidualBlock(features, group, hidden, coeff, logdet, **kwargs)
             for _ in range(transforms)
@@ -277,7 +279,7 @@ class GCoupling(EquivariantFlow):
         hidden: Sequence[int] = (64, 64),
         base: nn.Module | None = None,
     ) -> None:
-        _check_transforms(transforms)
+        _check(features, transforms)
         layers = [
             GCouplingLayer(features, group, invariant_mask(features, group, i), hidden)
             for i in range(transforms)
@@ -296,7 +298,7 @@ class GIAF(EquivariantFlow):
         hidden: Sequence[int] = (32, 32),
         base: nn.Module | None = None,
     ) -> None:
-        _check_transforms(transforms)
+        _check(features, transforms)
         layers: list[TransformModule] = []
         for i in range(transforms):
             layers.append(GIAFLayer(features, group, hidden))
@@ -323,8 +325,3 @@ class PointReverse(TransformModule):
 
     def equivariant_under(self, group: object) -> bool:
         return isinstance(group, _PointGroup)
-
-
-def _check_transforms(transforms: int) -> None:
-    if not isinstance(transforms, int) or transforms < 1:
-        raise UserError(f"transforms: must be an integer >= 1, got {transforms!r}")
