@@ -24,32 +24,6 @@ app = make_app(
 TypeOpt = Annotated[str, typer.Option("--type", help=f"RoPE type: {', '.join(ROPE_TYPES)}.")]
 
 
-def _rope_config(
-    head_dim: int,
-    base: float,
-    rope_type: str,
-    resonance: bool,
-    factor: float,
-    original_max: int | None,
-    max_len: int | None,
-    beta_fast: float,
-    beta_slow: float,
-    ramp: str = "code",
-) -> RopeConfig:
-    return RopeConfig(
-        head_dim=head_dim,
-        base=base,
-        rope_type=rope_type,
-        resonance=resonance,
-        factor=factor,
-        original_max_position_embeddings=original_max,
-        max_position_embeddings=max_len,
-        beta_fast=beta_fast,
-        beta_slow=beta_slow,
-        ramp=ramp,
-    )
-
-
 @app.command()
 def freqs(
     head_dim: Annotated[int, typer.Option(help="Head dimension d.")] = 128,
@@ -79,17 +53,17 @@ def freqs(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Per pair: wavelength, rounded wavelength, pre-/post-critical, YaRN ramp weight, feature gap."""
-    cfg = _rope_config(
-        head_dim,
-        base,
-        rope_type,
-        resonance,
-        factor,
-        original_max,
-        max_len,
-        beta_fast,
-        beta_slow,
-        ramp,
+    cfg = RopeConfig(
+        head_dim=head_dim,
+        base=base,
+        rope_type=rope_type,
+        resonance=resonance,
+        factor=factor,
+        original_max_position_embeddings=original_max,
+        max_position_embeddings=max_len,
+        beta_fast=beta_fast,
+        beta_slow=beta_slow,
+        ramp=ramp,
     )
     from resonance_rope.freqs import (
         compute_rope,
@@ -197,7 +171,7 @@ def posgen(
     ] = "eval_only",
     yarn_preset: Annotated[
         str, typer.Option(help="official (s=257/65, beta 2/1) or paper (s=4, beta 32/1).")
-    ] = ("official"),
+    ] = "official",
     paper_model: Annotated[
         bool, typer.Option("--paper-model", help="T5-Small-sized layers (GPU).")
     ] = False,
