@@ -239,8 +239,6 @@ class RopeConfig:
         for key in ("resonance_scope", "exact_periodicity"):
             if key in params:
                 kwargs[key] = params[key]
-        if kwargs.get("factor") is None:
-            kwargs.pop("factor", None)
         orig, max_len = (
             kwargs.get("original_max_position_embeddings"),
             kwargs["max_position_embeddings"],
