@@ -28,13 +28,22 @@ def _threads() -> None:
     set_threads()
 
 
+def _synthetic(tok, num_classes: int, seed: int):
+    """The synthetic topic task; ``krona eval`` rebuilds ``krona train``'s test split from it."""
+    from papershelf.data import synthetic_text_classification
+
+    return synthetic_text_classification(
+        tok, num_classes=num_classes, n_train=512, n_test=400, seed=seed
+    )
+
+
 def _load_data(train: Path | None, eval_: Path | None, tok, seed: int):
-    from papershelf.data import read_text_classification, synthetic_text_classification
+    from papershelf.data import read_text_classification
 
     if (train is None) != (eval_ is None):
         raise typer.BadParameter("give both --train and --eval, or neither (synthetic task)")
     if train is None:
-        task = synthetic_text_classification(tok, num_classes=4, n_train=512, n_test=400, seed=seed)
+        task = _synthetic(tok, 4, seed)
         return task.train, task.test
     tr = read_text_classification(train)
     return tr, read_text_classification(eval_, label_names=tr.label_names)
@@ -81,12 +90,12 @@ def train(
         modules_to_save=["classifier"],
         target_modules=target_modules.split(",") if target_modules else None,
     )
-    TrainConfig(
-        max_steps=steps, lr=lr, batch_size=batch_size, seed=seed
-    )  # validate before loading anything
-    torch.manual_seed(
-        seed
-    )  # random-weight models (tiny-encoder) are rebuilt identically by eval/merge
+    # built (and so validated) before anything is loaded
+    train_cfg = TrainConfig(
+        max_steps=steps, lr=lr, batch_size=batch_size, seed=seed, out_dir=out / "checkpoints"
+    )
+    # random-weight models (tiny-encoder) are rebuilt identically by eval/merge
+    torch.manual_seed(seed)
     encoder, tok = load_model(model)
     tr, ev = _load_data(train_file, eval_file, tok, seed)
     torch.manual_seed(seed)
@@ -94,14 +103,7 @@ def train(
     km = get_krona_model(net, cfg)
     km.print_trainable_parameters()
     data = encode(tok, tr.texts, tr.labels)
-    state = fit(
-        km,
-        data,
-        classification_loss,
-        TrainConfig(
-            max_steps=steps, lr=lr, batch_size=batch_size, seed=seed, out_dir=out / "checkpoints"
-        ),
-    )
+    state = fit(km, data, classification_loss, train_cfg)
     km.save_pretrained(out)
     metrics = evaluate(km, encode(tok, ev.texts, ev.labels))
     atomic_write_json(
@@ -156,7 +158,7 @@ def eval_cmd(
     ] = None,
 ) -> None:
     """Evaluate a trained adapter: accuracy and NLL."""
-    from papershelf.data import read_text_classification, synthetic_text_classification
+    from papershelf.data import read_text_classification
 
     from krona.experiment import encode, evaluate
 
@@ -164,9 +166,7 @@ def eval_cmd(
     km, tok, meta = _load_trained(folder)
     if eval_file is None:
         seed = meta["seed"] if seed is None else seed
-        ev = synthetic_text_classification(
-            tok, num_classes=len(meta["label_names"]), n_train=512, n_test=400, seed=seed
-        ).test
+        ev = _synthetic(tok, len(meta["label_names"]), seed).test
     else:
         ev = read_text_classification(eval_file, label_names=meta["label_names"])
     m = evaluate(km, encode(tok, ev.texts, ev.labels))
