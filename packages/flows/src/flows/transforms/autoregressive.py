@@ -17,7 +17,7 @@ from torch import Tensor
 
 from flows.nn import MADE
 from flows.transforms.base import TransformModule, _check_features, broadcast_context
-from flows.transforms.coupling import bound_scale, check_spline
+from flows.transforms.coupling import affine_univariate, check_scale, check_spline
 from flows.transforms.spline import rq_spline
 
 __all__ = ["MaskedAutoregressive"]
@@ -45,7 +45,7 @@ class MaskedAutoregressive(TransformModule):
             raise UserError(f"univariate: must be 'affine' or 'spline', got {univariate!r}")
         if univariate == "spline":
             check_spline(bins, bound, tails)
-        bound_scale(torch.zeros(1), scale)
+        check_scale(scale)
         self.features, self.context, self.univariate = features, context, univariate
         self.scale, self.clamp, self.bins, self.bound, self.tails = scale, clamp, bins, bound, tails
         params = 2 if univariate == "affine" else 3 * bins - 1
@@ -55,10 +55,7 @@ class MaskedAutoregressive(TransformModule):
 
     def _h(self, u: Tensor, theta: Tensor, inverse: bool) -> tuple[Tensor, Tensor]:
         if self.univariate == "affine":
-            t, s = theta[..., 0], bound_scale(theta[..., 1], self.scale, self.clamp)
-            if inverse:
-                return (u - t) * torch.exp(-s), -s
-            return u * torch.exp(s) + t, s
+            return affine_univariate(u, theta, self.scale, self.clamp, inverse)
         return rq_spline(u, theta, self.bins, self.bound, inverse=inverse, tails=self.tails)
 
     def _theta(self, x: Tensor, c: Tensor | None) -> Tensor:

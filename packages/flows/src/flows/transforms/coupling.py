@@ -43,6 +43,21 @@ def bound_scale(raw: Tensor, scale: str, clamp: float = 3.0) -> Tensor:
     raise UserError(f"scale: must be one of {', '.join(SCALES)}, got {scale!r}")
 
 
+def check_scale(scale: str) -> None:
+    bound_scale(torch.zeros(1), scale)  # raises on an unknown name
+
+
+def affine_univariate(
+    u: Tensor, theta: Tensor, scale: str, clamp: float, inverse: bool
+) -> tuple[Tensor, Tensor]:
+    """``u * exp(s) + t`` (or its inverse) with ``t, raw = theta[..., 0], theta[..., 1]`` and
+    ``s = bound_scale(raw)``; returns the value and the elementwise log-derivative."""
+    t, s = theta[..., 0], bound_scale(theta[..., 1], scale, clamp)
+    if inverse:
+        return (u - t) * torch.exp(-s), -s
+    return u * torch.exp(s) + t, s
+
+
 class _Coupling(TransformModule):
     params_per_feature = 2
 
@@ -116,14 +131,11 @@ class AffineCoupling(_Coupling):
         clamp: float = 3.0,
     ) -> None:
         super().__init__(features, context, mask, hidden)
-        bound_scale(torch.zeros(1), scale)  # validates the name
+        check_scale(scale)
         self.scale, self.clamp = scale, clamp
 
     def _univariate(self, zb: Tensor, theta: Tensor, inverse: bool) -> tuple[Tensor, Tensor]:
-        t, s = theta[..., 0], bound_scale(theta[..., 1], self.scale, self.clamp)
-        if inverse:
-            return (zb - t) * torch.exp(-s), -s
-        return zb * torch.exp(s) + t, s
+        return affine_univariate(zb, theta, self.scale, self.clamp, inverse)
 
 
 class SplineCoupling(_Coupling):
