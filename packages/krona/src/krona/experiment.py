@@ -58,7 +58,8 @@ class Encoded:
     def __len__(self) -> int:
         return len(self.labels)
 
-    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+    def __getitem__(self, i: int | torch.Tensor) -> dict[str, torch.Tensor]:
+        """One example (``i`` an int) or a batch (``i`` an index tensor)."""
         return {
             "input_ids": self.input_ids[i],
             "attention_mask": self.attention_mask[i],
@@ -66,11 +67,8 @@ class Encoded:
         }
 
     def batch(self, idx: torch.Tensor) -> dict[str, torch.Tensor]:
-        return {
-            "input_ids": self.input_ids[idx],
-            "attention_mask": self.attention_mask[idx],
-            "labels": self.labels[idx],
-        }
+        """The examples at ``idx``, stacked: ``(len(idx), seq)`` and ``(len(idx),)``."""
+        return self[idx]
 
 
 def encode(tokenizer: Any, texts: list[str], labels: list[int], max_length: int = 64) -> Encoded:
