@@ -27,6 +27,25 @@ def _pairs(d: int):
     }
 
 
+def _ops(flow, x):
+    """The timed calls on one flow: ``log_prob`` of ``x``, a training step, ``len(x)`` samples."""
+    import torch
+
+    def log_prob():
+        with torch.no_grad():
+            return flow().log_prob(x)
+
+    def train_step():
+        flow.zero_grad()
+        (-flow().log_prob(x).mean()).backward()
+
+    def sample():
+        with torch.no_grad():
+            return flow().sample((len(x),))
+
+    return {"log_prob": log_prob, "train step": train_step, "sample": sample}
+
+
 def run(quick: bool = True) -> BenchReport:
     import torch
 
@@ -48,39 +67,11 @@ def run(quick: bool = True) -> BenchReport:
         for name, (ours, theirs) in _pairs(d).items():
             for n in batches:
                 x = torch.randn(n, d)
-
-                def lp(flow=ours, x=x):
-                    with torch.no_grad():
-                        return flow().log_prob(x)
-
-                def lp_z(flow=theirs, x=x):
-                    with torch.no_grad():
-                        return flow().log_prob(x)
-
-                def step(flow=ours, x=x):
-                    flow.zero_grad()
-                    (-flow().log_prob(x).mean()).backward()
-
-                def step_z(flow=theirs, x=x):
-                    flow.zero_grad()
-                    (-flow().log_prob(x).mean()).backward()
-
-                def smp(flow=ours, n=n):
-                    with torch.no_grad():
-                        return flow().sample((n,))
-
-                def smp_z(flow=theirs, n=n):
-                    with torch.no_grad():
-                        return flow().sample((n,))
-
-                for what, a, b in (
-                    ("log_prob", lp, lp_z),
-                    ("train step", step, step_z),
-                    ("sample", smp, smp_z),
-                ):
+                mine, zukos = _ops(ours, x), _ops(theirs, x)
+                for what in mine:
                     params = {"flow": name, "op": what, "D": d, "batch": n}
                     rows += compare(
-                        {f"zuko {name}": b, f"ours {name}": a},
+                        {f"zuko {name}": zukos[what], f"ours {name}": mine[what]},
                         baseline=f"zuko {name}",
                         params=params,
                         warmup=2,
