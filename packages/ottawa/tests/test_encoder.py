@@ -90,3 +90,22 @@ def test_cache_smaller_than_one_call_loses_nothing(encoder):
     E = small.encode_sentences(s)
     np.testing.assert_allclose(E, encoder.encode_sentences(s), atol=1e-5)
     assert len(small._cache) == len(small._sent_cache) == 1
+
+
+def test_sentence_pooling_of_a_cached_hub_name(encoder, tmp_path, monkeypatch):
+    # a hub name loaded from the local cache (e.g. sentence-transformers/LaBSE) must read its
+    # pooling config there too; it used to look for a folder named after the hub id -> "mean"
+    import huggingface_hub
+
+    cfg = tmp_path / "1_Pooling" / "config.json"
+    cfg.parent.mkdir()
+    cfg.write_text('{"pooling_mode_cls_token": true, "pooling_mode_mean_tokens": false}')
+    cache = {("some-org/labse-like", "1_Pooling/config.json"): str(cfg)}
+    monkeypatch.setattr(
+        huggingface_hub, "try_to_load_from_cache", lambda repo, name, **_: cache.get((repo, name))
+    )
+    kw = {"model": encoder.model, "tokenizer": encoder.tokenizer}
+    assert WordEncoder("some-org/labse-like", **kw).pooling == "cls"
+    assert WordEncoder("some-org/not-cached", **kw).pooling == "mean"
+    assert WordEncoder(str(tmp_path), **kw).pooling == "cls"  # a local folder
+    assert encoder.pooling == "mean"  # the bundled MiniLM

@@ -64,14 +64,9 @@ def _load(name_or_path: str) -> tuple[Any, Any]:
             raise UserError(
                 f"encoder: cannot load the folder {name_or_path!r} ({type(exc).__name__}); {hint}"
             ) from None
-    try:  # a hub name already in the local cache loads from its snapshot folder, no network
-        from huggingface_hub import try_to_load_from_cache
-
-        cached = try_to_load_from_cache(name_or_path, "config.json")
-    except Exception:
-        cached = None
-    if isinstance(cached, str):
-        return _from_pretrained(str(Path(cached).parent))
+    cached = _cached_file(name_or_path, "config.json")
+    if cached is not None:  # a hub name already in the local cache loads from its snapshot folder
+        return _from_pretrained(str(cached.parent))
     if os.environ.get("HF_HUB_OFFLINE") != "1":
         try:
             return _from_pretrained(name_or_path)
@@ -82,14 +77,32 @@ def _load(name_or_path: str) -> tuple[Any, Any]:
     )
 
 
+def _cached_file(repo_id: str, filename: str) -> Path | None:
+    """``filename`` of a hub repo if it is already in the local Hugging Face cache (no network)."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        cached = try_to_load_from_cache(repo_id, filename)
+    except Exception:
+        return None
+    return Path(cached) if isinstance(cached, str) else None
+
+
 def _sentence_pooling(name: str) -> str:
+    """Sentence pooling ("cls" or "mean") from the sentence-transformers ``1_Pooling`` config of
+    the bundled model, a local folder or, for a hub name (as ``_load`` resolves it), the hub cache."""
     import json
 
-    folder = offline_encoder_path() if name in OFFLINE_NAMES else Path(name)
-    cfg = folder / "1_Pooling" / "config.json"
-    if cfg.is_file() and json.loads(cfg.read_text()).get("pooling_mode_cls_token"):
-        return "cls"
-    return "mean"
+    pooling = Path("1_Pooling") / "config.json"
+    if name in OFFLINE_NAMES:
+        cfg: Path | None = offline_encoder_path() / pooling
+    elif Path(name).exists():
+        cfg = Path(name) / pooling
+    else:
+        cfg = _cached_file(name, pooling.as_posix())
+    if cfg is None or not cfg.is_file():
+        return "mean"
+    return "cls" if json.loads(cfg.read_text()).get("pooling_mode_cls_token") else "mean"
 
 
 class WordEncoder:
