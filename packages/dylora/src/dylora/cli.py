@@ -109,10 +109,8 @@ def eval_cmd(
     ] = None,
 ) -> None:
     """Evaluate a trained adapter at each rank: table, ranks.json, accuracy-vs-rank PNG."""
-    from dylora.config import parse_ranks
     from dylora.workflow import eval_run
 
-    parse_ranks(ranks)  # malformed specs fail before any model is loaded
     doc = eval_run(
         run_dir, ranks, eval_file=eval_file, model_name=model, tolerance=tolerance, out=out
     )

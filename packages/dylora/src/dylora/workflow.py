@@ -42,7 +42,7 @@ class RunOptions:
     label_names: list[str] | None = None
 
 
-def _load_data(opts: RunOptions, split: str, label_names: list[str] | None = None):
+def _load_data(opts: RunOptions, split: str, tokenizer: Any, label_names: list[str] | None = None):
     from papershelf.data import read_text_classification, synthetic_text_classification
 
     path = opts.train_file if split == "train" else opts.eval_file
@@ -51,7 +51,7 @@ def _load_data(opts: RunOptions, split: str, label_names: list[str] | None = Non
     if opts.train_file is not None and split == "eval":
         raise UserError("eval: a model trained on --train data needs --eval data to evaluate")
     task = synthetic_text_classification(
-        _tokenizer(opts.model),
+        tokenizer,
         num_classes=opts.num_classes,
         n_train=2000,
         n_test=400,
@@ -69,7 +69,8 @@ def _tokenizer(model: str):
     return AutoTokenizer.from_pretrained(model)
 
 
-def _encode(tokenizer: Any, data: Any, max_length: int) -> list[dict]:
+def _encode(tokenizer: Any, data: Any, max_length: int) -> dict[str, Any]:
+    """``{"input_ids", "attention_mask": (n, max_length), "labels": (n,)}``."""
     import torch
 
     enc = tokenizer(
@@ -79,15 +80,11 @@ def _encode(tokenizer: Any, data: Any, max_length: int) -> list[dict]:
         max_length=max_length,
         return_tensors="pt",
     )
-    labels = torch.tensor(data.labels)
-    return [
-        {
-            "input_ids": enc["input_ids"][i],
-            "attention_mask": enc["attention_mask"][i],
-            "labels": labels[i],
-        }
-        for i in range(len(labels))
-    ]
+    return {
+        "input_ids": enc["input_ids"],
+        "attention_mask": enc["attention_mask"],
+        "labels": torch.tensor(data.labels),
+    }
 
 
 def train_run(out: Path, config: DyLoRAConfig, opts: RunOptions) -> dict[str, Any]:
@@ -95,26 +92,26 @@ def train_run(out: Path, config: DyLoRAConfig, opts: RunOptions) -> dict[str, An
     from papershelf.models import load_model
     from papershelf.train import TrainConfig, fit
 
-    from dylora.experiments import set_threads
+    from dylora.experiments import evaluate, set_threads
     from dylora.model import get_dylora_model
 
     set_threads()
     out = Path(out)
-    train_data = _load_data(opts, "train")
+    tokenizer = _tokenizer(opts.model)
+    train_data = _load_data(opts, "train", tokenizer)
     opts.label_names = list(train_data.label_names)
     opts.num_classes = len(opts.label_names)
     eval_data = (
-        _load_data(opts, "eval", opts.label_names)
+        _load_data(opts, "eval", tokenizer, opts.label_names)
         if (opts.eval_file or not opts.train_file)
         else None
     )
-    base, tokenizer = load_model(
-        opts.model, task="sequence-classification", num_labels=opts.num_classes
-    )
+    base, _ = load_model(opts.model, task="sequence-classification", num_labels=opts.num_classes)
     if config.modules_to_save is None and hasattr(base, "classifier"):
         config.modules_to_save = ["classifier"]
     model = get_dylora_model(base, config)
-    dataset = _encode(tokenizer, train_data, opts.max_length)
+    batch = _encode(tokenizer, train_data, opts.max_length)
+    dataset = [{k: v[i] for k, v in batch.items()} for i in range(len(batch["labels"]))]
     train_cfg = TrainConfig(
         max_steps=opts.steps,
         lr=opts.lr,
@@ -140,45 +137,35 @@ def train_run(out: Path, config: DyLoRAConfig, opts: RunOptions) -> dict[str, An
     }
     if eval_data is not None:
         metrics["eval_rank"] = config.resolved_eval_rank
-        metrics["eval"] = _evaluate(model, tokenizer, eval_data, opts.max_length)
+        metrics["eval"] = evaluate(model, _encode(tokenizer, eval_data, opts.max_length))
     atomic_write_json(out / "metrics.json", metrics)
     model.print_trainable_parameters()
     return metrics
-
-
-def _evaluate(model: Any, tokenizer: Any, data: Any, max_length: int) -> dict[str, float]:
-    import torch
-
-    from dylora.experiments import evaluate
-
-    items = _encode(tokenizer, data, max_length)
-    tensors = {k: torch.stack([it[k] for it in items]) for k in items[0]}
-    return evaluate(model, tensors)
 
 
 def resolve_run_dir(path: str | Path) -> tuple[Path, dict[str, Any] | None]:
     """``(adapter dir, run config or None)`` for a training run folder or an adapter folder."""
     path = Path(path)
     if (path / "adapter_config.json").is_file():
-        run_cfg = path.parent / RUN_CONFIG
-        return path, (json.loads(run_cfg.read_text()) if run_cfg.is_file() else None)
-    if (path / ADAPTER_SUBDIR / "adapter_config.json").is_file():
-        run_cfg = path / RUN_CONFIG
-        return path / ADAPTER_SUBDIR, (
-            json.loads(run_cfg.read_text()) if run_cfg.is_file() else None
+        adapter_dir, run_cfg = path, path.parent / RUN_CONFIG
+    elif (path / ADAPTER_SUBDIR / "adapter_config.json").is_file():
+        adapter_dir, run_cfg = path / ADAPTER_SUBDIR, path / RUN_CONFIG
+    else:
+        raise UserError(
+            f"DIR: {str(path)!r} is neither a dylora train folder (with adapter/) nor an adapter "
+            "folder (with adapter_config.json)"
         )
-    raise UserError(
-        f"DIR: {str(path)!r} is neither a dylora train folder (with adapter/) nor an adapter "
-        "folder (with adapter_config.json)"
-    )
+    return adapter_dir, (json.loads(run_cfg.read_text()) if run_cfg.is_file() else None)
 
 
-def check_saved_rank(path: str | Path, rank: int, field: str) -> None:
-    """Refuse a rank outside the saved adapter's [r_min, r_max] before loading any model."""
+def check_saved_ranks(path: str | Path, ranks: list[int], field: str) -> None:
+    """Refuse ranks outside the saved adapter's [r_min, r_max] before loading any model."""
     from papershelf.adapters import read_adapter_config
 
     adapter_dir, _ = resolve_run_dir(path)
-    DyLoRAConfig.from_dict(read_adapter_config(adapter_dir)).check_rank(rank, field)
+    config = DyLoRAConfig.from_dict(read_adapter_config(adapter_dir))
+    for b in ranks:
+        config.check_rank(b, field)
 
 
 def _load_trained(path: str | Path, model_name: str | None):
@@ -210,24 +197,19 @@ def eval_run(
     """Evaluate a trained adapter at each rank; write ``ranks.json`` and a metric-vs-rank PNG."""
     from dylora.claims.plots import plot_rank_curves
     from dylora.config import parse_ranks
-    from dylora.experiments import set_threads
+    from dylora.experiments import evaluate, set_threads
     from dylora.model import evaluate_ranks
 
     set_threads()
-    for b in parse_ranks(ranks_spec):
-        check_saved_rank(path, b, "--ranks")
+    ranks = parse_ranks(ranks_spec)
+    check_saved_ranks(path, ranks, "--ranks")
     model, tokenizer, opts, adapter_dir = _load_trained(path, model_name)
-    ranks = parse_ranks(ranks_spec, model.dylora_config)
     if eval_file is not None:
         opts.eval_file = eval_file
-    data = _load_data(opts, "eval", opts.label_names)
-    items = _encode(tokenizer, data, opts.max_length)
-    import torch
-
-    from dylora.experiments import evaluate
-
-    tensors = {k: torch.stack([it[k] for it in items]) for k in items[0]}
-    table = evaluate_ranks(model, lambda m: evaluate(m, tensors), ranks)
+    data = _encode(
+        tokenizer, _load_data(opts, "eval", tokenizer, opts.label_names), opts.max_length
+    )
+    table = evaluate_ranks(model, lambda m: evaluate(m, data), ranks)
     layers = model.dylora_layers.values()
     for b, row in table.items():
         row["adapter_params"] = sum(
@@ -264,7 +246,7 @@ def export_run(
     """Export the rank-b slice as a PEFT LoRA dir (``peft``) or a merged full model (``merged``)."""
     if fmt not in EXPORT_FORMATS:
         raise UserError(f"--format: must be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
-    check_saved_rank(path, rank, "--rank")
+    check_saved_ranks(path, [rank], "--rank")
     model, tokenizer, _, _ = _load_trained(path, model_name)
     if fmt == "peft":
         return model.export_peft_lora(out, rank=rank)
