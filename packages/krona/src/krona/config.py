@@ -74,10 +74,10 @@ class KronAConfig:
         factor: PEFT ``decompose_factor``: ``-1`` (√ split) or ``f > 0`` dividing both dims.
         init: ``"zero_A"`` (A = 0, B Kaiming-uniform; PEFT LoKr's default) or ``"zero_B"``.
         matmul_order: ``"auto"`` (cheaper), ``"A_first"`` or ``"B_first"``.
-        target_modules: module-name patterns (exact, dotted suffix or glob) of the
-            ``nn.Linear`` s to adapt (``linear``; default ``query``, ``value``), or of the FFN
-            owners (block variants; default from the architecture map).
-        exclude_modules: patterns never adapted.
+        target_modules: module names of the ``nn.Linear`` s to adapt (``linear``: exact or
+            dotted suffix, PEFT's rule; default ``query``, ``value``), or of the FFN owners
+            (block variants: exact, dotted suffix or glob; default from the architecture map).
+        exclude_modules: module names never adapted (the same rules as ``target_modules``).
         modules_to_save: patterns of modules trained in full and saved (e.g. ``classifier``).
         dropout: dropout on the adapter's input, in ``[0, 1)``.
         ffn_taps: block variants only: ``[(input, output)]`` child paths of each FFN owner,
