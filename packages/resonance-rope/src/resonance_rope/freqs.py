@@ -1,4 +1,4 @@
-"""Inverse frequencies of every RoPE variant, Resonance rounding, critical pairs, feature gap.
+"""Inverse frequencies of every RoPE variant, Resonance rounding, rotary angles, critical pairs, feature gap.
 
 All computations run in float64; ``compute_inv_freq`` returns float32 like transformers.
 Notation: d_rot rotary dims, pairs j = 0 .. d_rot/2 - 1, theta_j = b^(-2j/d_rot),
@@ -168,6 +168,25 @@ def wavelengths(inv_freq: torch.Tensor) -> torch.Tensor:
     return TWO_PI / inv_freq.to(torch.float64)
 
 
+def rotary_angles(
+    positions: torch.Tensor, inv_freq: torch.Tensor, int_wavelength: torch.Tensor
+) -> torch.Tensor:
+    """Angles (N, P) float64 for integer positions (N,).
+
+    Resonant pairs (``int_wavelength`` > 0) use (t mod lambda~) * theta~, the remainder taken in
+    int64, so t and t + lambda~ give the same angle bit for bit; other pairs use t * theta.
+    """
+    pos = positions.to(torch.int64)
+    inv = inv_freq.to(torch.float64)
+    plain = pos[:, None].to(torch.float64) * inv[None, :]
+    resonant = int_wavelength > 0
+    if not bool(resonant.any()):
+        return plain
+    safe = torch.where(resonant, int_wavelength, torch.ones_like(int_wavelength))
+    reduced = torch.remainder(pos[:, None], safe[None, :]).to(torch.float64) * inv[None, :]
+    return torch.where(resonant[None, :], reduced, plain)
+
+
 def critical_pair(head_dim: int, base: float, train_len: int) -> int:
     """The first pair c with lambda_c >= L (pairs j < c are pre-critical: they saw a full period)."""
     lam = wavelengths(default_inv_freq(head_dim, base))
@@ -197,20 +216,15 @@ def feature_gap(
         raise ValueError(
             f"test_len: must be > train_len > 0, got train_len={train_len}, test_len={test_len}"
         )
-    inv = inv_freq.to(torch.float64)
     lam_int = (
-        torch.zeros(inv.shape, dtype=torch.int64) if int_wavelength is None else int_wavelength
+        torch.zeros(inv_freq.shape, dtype=torch.int64) if int_wavelength is None else int_wavelength
     )
-    train_pos = torch.arange(train_len, dtype=torch.int64)
-    test_pos = torch.arange(train_len, test_len, dtype=torch.int64)
-    resonant = (lam_int > 0)[:, None]
-    safe = torch.where(lam_int > 0, lam_int, torch.ones_like(lam_int))[:, None]
 
     def angles(pos: torch.Tensor) -> torch.Tensor:  # (P, N) in [0, 2 pi)
-        modular = (pos[None, :] % safe).to(torch.float64) * (TWO_PI / safe.to(torch.float64))
-        plain = torch.remainder(pos[None, :].to(torch.float64) * inv[:, None], TWO_PI)
-        return torch.where(resonant, modular, plain)
+        return torch.remainder(rotary_angles(pos, inv_freq, lam_int).T, TWO_PI)
 
+    train_pos = torch.arange(train_len, dtype=torch.int64)
+    test_pos = torch.arange(train_len, test_len, dtype=torch.int64)
     ring = torch.sort(angles(train_pos), dim=1).values
     ring = torch.cat([ring[:, -1:] - TWO_PI, ring, ring[:, :1] + TWO_PI], dim=1)
     test_ang = angles(test_pos).contiguous()

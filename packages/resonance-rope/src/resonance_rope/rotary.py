@@ -6,26 +6,7 @@ import torch
 from torch import nn
 
 from resonance_rope.config import RopeConfig
-from resonance_rope.freqs import compute_rope
-
-
-def rotary_angles(
-    positions: torch.Tensor, inv_freq: torch.Tensor, int_wavelength: torch.Tensor
-) -> torch.Tensor:
-    """Angles (N, P) float64 for integer positions (N,).
-
-    Resonant pairs (``int_wavelength`` > 0) use (t mod lambda~) * theta~, the remainder taken in
-    int64, so t and t + lambda~ give the same angle bit for bit; other pairs use t * theta.
-    """
-    pos = positions.to(torch.int64)
-    inv = inv_freq.to(torch.float64)
-    plain = pos[:, None].to(torch.float64) * inv[None, :]
-    resonant = int_wavelength > 0
-    if not bool(resonant.any()):
-        return plain
-    safe = torch.where(resonant, int_wavelength, torch.ones_like(int_wavelength))
-    reduced = torch.remainder(pos[:, None], safe[None, :]).to(torch.float64) * inv[None, :]
-    return torch.where(resonant[None, :], reduced, plain)
+from resonance_rope.freqs import compute_rope, rotary_angles
 
 
 def _expand(freqs: torch.Tensor, layout: str) -> torch.Tensor:
