@@ -36,10 +36,17 @@ def test_default_stopping_is_close_to_fixed_point():
 
 @pytest.mark.parametrize("n", [6, 7, 13])
 def test_mass_argument_does_not_raise_where_sum_rounds_below_one(n):
-    assert sum([1.0 / n] * n) != 1.0 or n in (6, 7, 13)
+    from ot.partial import entropic_partial_wasserstein
+
+    a = np.full(n, 1.0 / n)
+    assert sum([1.0 / n] * n) < 1.0 and a.sum() < 1.0  # the premise: the row mass rounds below 1
     *_, C_aug = _problem(n, 5, seed=n)
+    b = np.concatenate([np.full(5, 1.0 / 5), [1.0]])
+    with pytest.raises(ValueError, match="infeasible"):  # what the literal m=1.0 does in POT
+        entropic_partial_wasserstein(a, b, C_aug, reg=0.05, m=1.0)
     P = F.one_side_ot(C_aug, 0.05, solver="pot")
     assert np.isfinite(P).all()
+    assert P.sum() == pytest.approx(a.sum(), abs=1e-12)
 
 
 def test_equidistant_direction_has_equal_cosines():
