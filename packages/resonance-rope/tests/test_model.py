@@ -69,6 +69,10 @@ def test_one_cycle_schedule_shape():
     f = one_cycle(100, 0.1)
     assert f(0) == pytest.approx(1 / 25) and f(10) == pytest.approx(1.0) and f(100) < 1e-4
     assert all(f(i) >= f(i + 1) for i in range(10, 100))
+    # the explicit cosine formula halfway through each phase
+    assert f(5) == pytest.approx(1 / 25 + (1 - 1 / 25) / 2)
+    low = 1 / (25 * 1e4)
+    assert f(55) == pytest.approx(low + (1 - low) / 2) and f(100) == pytest.approx(low)
 
 
 def test_yarn_presets():

@@ -146,7 +146,12 @@ def next_token_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 
 
 def one_cycle(total: int, pct_start: float, div: float = 25.0, final_div: float = 1e4):
-    """LR multiplier of torch's OneCycleLR (cosine): lr/div -> lr over pct_start, -> lr/(div*final_div)."""
+    """LR multiplier of a cosine one-cycle schedule: 1/div -> 1 -> 1/(div*final_div).
+
+    The shape of torch's ``OneCycleLR`` (cosine), with both phases ending one step later: the
+    peak is at step ``round(pct_start * total)`` (torch: ``pct_start * total - 1``) and the floor
+    at step ``total`` (torch: ``total - 1``), so a run of ``total`` steps ends just above it.
+    """
     warm = max(1, round(pct_start * total))
 
     def factor(step: int) -> float:
