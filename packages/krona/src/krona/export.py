@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import torch
+from papershelf import adapters
 
 from krona.errors import KronAError
 from krona.layer import NOT_MERGEABLE
@@ -69,7 +70,7 @@ def export_peft_lokr(model: KronAModel, folder: str | Path) -> Path:
             target.lokr_w2["default"].copy_(m.krona_B)
         for pattern in cfg.modules_to_save or []:
             for name, module in model.model.named_modules():
-                if name == pattern or name.endswith("." + pattern):
+                if adapters.name_matches(name, [pattern]):
                     wrapper = inner.get_submodule(name)
                     wrapper.modules_to_save["default"].load_state_dict(module.state_dict())
     pm.save_pretrained(str(folder))
