@@ -86,3 +86,17 @@ def test_align_text_identity_and_outputs(encoder, tmp_path):
     png = r.plot(tmp_path / "p.png")
     assert png.read_bytes()[:4] == b"\x89PNG"
     assert al.score([s], [s])[0]["omi"] == 0
+
+
+def test_default_encoder_is_loaded_once_with_the_config_options(monkeypatch):
+    from ottawa.baselines import ArgmaxAligner
+    from ottawa.encoder import WordEncoder
+
+    calls = []
+    monkeypatch.setattr(
+        WordEncoder, "offline", classmethod(lambda cls, **kw: calls.append(kw) or object())
+    )
+    al = OttawaAligner(OttawaConfig(subword_pool="mean", layer=-2))
+    assert al.encoder is al.encoder
+    assert ArgmaxAligner().encoder is not None
+    assert calls == [{"subword_pool": "mean", "layer": -2}, {}]

@@ -111,10 +111,23 @@ def check_pairs(srcs: Sequence[str], mts: Sequence[str]) -> None:
 
 
 class PairAligner:
-    """What every aligner shares: encode sentence pairs with ``self.encoder`` and align
-    their word vectors with ``self.align_vectors(src_words, mt_words, src_vecs, mt_vecs)``."""
+    """What every aligner shares: encode sentence pairs with ``self.encoder`` (by default the
+    bundled MiniLM, loaded on first use) and align their word vectors with
+    ``self.align_vectors(src_words, mt_words, src_vecs, mt_vecs)``."""
 
-    encoder: Any
+    _encoder: Any = None
+
+    def _offline_options(self) -> dict[str, Any]:
+        """Keyword arguments of ``WordEncoder.offline`` for the default encoder."""
+        return {}
+
+    @property
+    def encoder(self) -> Any:
+        if self._encoder is None:
+            from ottawa.encoder import WordEncoder
+
+            self._encoder = WordEncoder.offline(**self._offline_options())
+        return self._encoder
 
     def align_vectors(self, src_words, mt_words, src_vecs, mt_vecs) -> AlignmentResult:
         raise NotImplementedError
@@ -152,15 +165,8 @@ class OttawaAligner(PairAligner):
         self.config = config or OttawaConfig()
         self._encoder = encoder
 
-    @property
-    def encoder(self) -> Any:
-        if self._encoder is None:
-            from ottawa.encoder import WordEncoder
-
-            self._encoder = WordEncoder.offline(
-                subword_pool=self.config.subword_pool, layer=self.config.layer
-            )
-        return self._encoder
+    def _offline_options(self) -> dict[str, Any]:
+        return {"subword_pool": self.config.subword_pool, "layer": self.config.layer}
 
     def align_vectors(self, src_words, mt_words, u: np.ndarray, v: np.ndarray) -> AlignmentResult:
         r = ottawa_from_vectors(u, v, self.config)

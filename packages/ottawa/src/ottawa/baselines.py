@@ -62,14 +62,6 @@ class _WordAligner(PairAligner):
     def __init__(self, encoder: Any = None) -> None:
         self._encoder = encoder
 
-    @property
-    def encoder(self) -> Any:
-        if self._encoder is None:
-            from ottawa.encoder import WordEncoder
-
-            self._encoder = WordEncoder.offline()
-        return self._encoder
-
     def links(self, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(0/1 links (n, m), source word scores (n,), MT word scores (m,))."""
         raise NotImplementedError
