@@ -19,7 +19,9 @@ EncoderOpt = Annotated[
     str, typer.Option("--encoder", help="Hub name, local folder, or 'offline' (bundled MiniLM).")
 ]
 RegOpt = Annotated[float, typer.Option("--reg", help="Entropic regularisation (> 0).")]
-SolverOpt = Annotated[str, typer.Option("--solver", help="pot | pot-log | torch | torch-log.")]
+SolverOpt = Annotated[
+    str, typer.Option("--solver", help="pot | pot-log | numpy | torch | torch-log.")
+]
 TruncOpt = Annotated[
     bool, typer.Option("--truncate", help="Cut sentences longer than the encoder limit.")
 ]
