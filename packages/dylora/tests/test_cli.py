@@ -48,6 +48,16 @@ def test_bad_config_is_one_line_exit_2():
     assert proc.stderr.strip() == "error: r_min: must be <= r_max (4), got 5"
 
 
+def test_missing_model_is_one_line_with_offline_options(tmp_path):
+    from dylora import DyLoRAConfig
+    from dylora.workflow import RunOptions, train_run
+    from papershelf import UserError
+
+    missing = str(tmp_path / "no-such-model")
+    with pytest.raises(UserError, match=r"model: cannot load .*no-such-model.*offline options"):
+        train_run(tmp_path / "run", DyLoRAConfig(), RunOptions(model=missing))
+
+
 @pytest.fixture(scope="module")
 def base_dir(tmp_path_factory):
     """A tiny random BERT saved as a local model folder (with MiniLM's tokenizer)."""

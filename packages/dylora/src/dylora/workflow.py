@@ -61,12 +61,17 @@ def _load_data(opts: RunOptions, split: str, tokenizer: Any, label_names: list[s
 
 
 def _tokenizer(model: str):
-    from papershelf.models import OFFLINE_ALIASES, TINY_MODELS, offline_encoder_path
+    """The tokenizer ``load_model(model)`` will use, with its one-line error when missing."""
+    from papershelf.models import OFFLINE_ALIASES, OFFLINE_HINT, TINY_MODELS, offline_encoder_path
     from transformers import AutoTokenizer
 
     if model in OFFLINE_ALIASES or model in TINY_MODELS:
         return AutoTokenizer.from_pretrained(offline_encoder_path())
-    return AutoTokenizer.from_pretrained(model)
+    try:
+        return AutoTokenizer.from_pretrained(model)
+    except OSError as exc:  # a missing folder or an unreachable hub name
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"model: cannot load {model!r} ({reason[:160]}); {OFFLINE_HINT}") from None
 
 
 def _encode(tokenizer: Any, data: Any, max_length: int) -> dict[str, Any]:
