@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -10,13 +11,10 @@ from torch import Tensor
 
 
 def seeded(seed: int) -> torch.Generator:
-    try:
-        from papershelf.seeding import seed_everything
+    """Seed every source of randomness; return a generator seeded with ``seed``."""
+    from papershelf.seeding import seed_everything
 
-        return seed_everything(seed)
-    except ImportError:  # pragma: no cover - older papershelf
-        torch.manual_seed(seed)
-        return torch.Generator().manual_seed(seed)
+    return seed_everything(seed)
 
 
 @torch.no_grad()
@@ -62,12 +60,13 @@ def plot_densities(
     return path.name
 
 
-class single_thread:
-    """Run tiny models on one torch thread (intra-op threads only add overhead at this size)."""
-
-    def __enter__(self) -> None:
-        self.saved = torch.get_num_threads()
-        torch.set_num_threads(1)
-
-    def __exit__(self, *exc: object) -> None:
-        torch.set_num_threads(self.saved)
+@contextmanager
+def single_thread() -> Iterator[None]:
+    """Run tiny models on one torch thread (intra-op threads only add overhead at this size);
+    also a decorator, ``@single_thread()``."""
+    saved = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(saved)

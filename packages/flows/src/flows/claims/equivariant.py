@@ -18,12 +18,8 @@ from flows.metrics import symmetry_error
 from flows.training import fit, mean_nll
 
 
+@single_thread()
 def run(ctx: RunContext) -> Result:
-    with single_thread():
-        return _run(ctx)
-
-
-def _run(ctx: RunContext) -> Result:
     quick = ctx.quick
     seeds = [ctx.seed] if quick else [ctx.seed + i for i in range(3)]
     steps, blocks, hidden, batch = (1000, 4, (32, 32), 128) if quick else (2000, 4, (32, 32), 128)

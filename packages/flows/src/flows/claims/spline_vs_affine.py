@@ -34,12 +34,8 @@ def _mass(flow) -> float:
     return grid_mass(d.log_prob, box=BOX, n=400, outside_fraction=outside)
 
 
+@single_thread()
 def run(ctx: RunContext) -> Result:
-    with single_thread():
-        return _run(ctx)
-
-
-def _run(ctx: RunContext) -> Result:
     quick = ctx.quick
     datasets = ["checkerboard"] if quick else ["checkerboard", "moons", "rings", "8gaussians"]
     seeds = [ctx.seed] if quick else [ctx.seed + i for i in range(3)]

@@ -18,7 +18,7 @@ from flows.claims.common import plot_densities, seeded, single_thread
 from flows.data import RobustScaler, rotated_t2, rotation_q
 from flows.distributions import StudentT
 from flows.flow import MAF
-from flows.tails import hill, t2_tail_sample, t_logpdf
+from flows.tails import far_tail_gap, hill, t2_tail_sample, t_logpdf
 from flows.training import fit, mean_nll
 
 RADII = (30.0, 300.0, 3000.0)
@@ -40,12 +40,8 @@ def _model_logp(flow, scaler: RobustScaler, x: torch.Tensor) -> torch.Tensor:
         return flow().log_prob(scaler.transform(x)) + scaler.log_abs_det()
 
 
+@single_thread()
 def run(ctx: RunContext) -> Result:
-    with single_thread():
-        return _run(ctx)
-
-
-def _run(ctx: RunContext) -> Result:
     quick = ctx.quick
     seeds = [ctx.seed] if quick else [ctx.seed + i for i in range(3)]
     n_train, steps, layers, hidden, batch = (
@@ -85,9 +81,7 @@ def _run(ctx: RunContext) -> Result:
             pts = _tail_points(r, 5000, q, tail_gen)
             true = _true_logp(pts, q)
             for name, flow in models.items():
-                row[f"gap_{name}_R{int(r)}"] = float(
-                    (true - _model_logp(flow, scaler64, pts)).mean()
-                )
+                row[f"gap_{name}_R{int(r)}"] = far_tail_gap(true, _model_logp(flow, scaler64, pts))
         samples_of = {}
         for name, flow in models.items():
             row[f"bulk_nll_{name}"] = (
