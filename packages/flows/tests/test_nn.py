@@ -46,4 +46,7 @@ def test_spectral_norm_bound_and_lipschitz_of_g():
     x = torch.randn(200, 3, dtype=torch.float64)
     _, jac = mlp.forward_with_jacobian(x)
     assert torch.linalg.matrix_norm(jac, ord=2).max() < 0.9**3 + 1e-3
+    bound = mlp.lipschitz_bound()
+    assert bound < 0.9**3 + 1e-3
+    assert torch.linalg.matrix_norm(jac, ord=2).max() <= bound + 1e-9
     torch.testing.assert_close(jac[0], torch.autograd.functional.jacobian(mlp, x[0]))

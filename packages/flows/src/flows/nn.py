@@ -196,6 +196,5 @@ class SNMLP(nn.Module):
         with torch.no_grad():
             bound = 1.0
             for lin in self.linears:
-                w = lin.weight / torch.clamp((lin.u @ lin.weight @ lin.v) / lin.coeff, min=1.0)
-                bound *= float(torch.linalg.matrix_norm(w, ord=2))
+                bound *= float(torch.linalg.matrix_norm(lin.normalized_weight(), ord=2))
         return bound
