@@ -76,15 +76,14 @@ def fit(
         bins=bins,
     )
     torch.manual_seed(seed)
-    scaler = (
-        RobustScaler.fit(x)
-        if standardize
-        else RobustScaler(torch.zeros(x.shape[1]), torch.ones(x.shape[1]))
-    )
-    if group is not None and standardize:
+    d = x.shape[1]
+    if not standardize:
+        scaler = RobustScaler(torch.zeros(d), torch.ones(d))
+    elif group is not None:
         # a per-coordinate scaler would break the symmetry: one shared scale, no shift
-        s = float(x.pow(2).mean().sqrt())
-        scaler = RobustScaler(torch.zeros(x.shape[1]), torch.full((x.shape[1],), s))
+        scaler = RobustScaler(torch.zeros(d), torch.full((d,), float(x.pow(2).mean().sqrt())))
+    else:
+        scaler = RobustScaler.fit(x)
     z = scaler.transform(x)
     flow = build_flow(config)
     optimizer = torch.optim.Adam(flow.param_groups(lr, df_lr_mult))
