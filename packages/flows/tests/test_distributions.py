@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import flows
 import pytest
 import scipy.stats
@@ -104,4 +102,3 @@ def test_one_dimensional_density_integrates_to_one():
         mass = float(torch.trapezoid(p, xs[:, 0]))
         tail = 0.0 if flow.base.__class__.__name__ == "DiagNormal" else 0.002
         assert abs(mass - 1) < 1e-3 + tail, (type(flow).__name__, mass)
-        _ = math.pi
