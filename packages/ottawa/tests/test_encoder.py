@@ -43,6 +43,15 @@ def test_mean_pool_and_batch_equals_single(encoder):
     first = encoder.encode(s[:1])[0].vectors
     assert not np.allclose(batch[0].vectors[1], first[1])  # pooling differs on the long word
     np.testing.assert_allclose(batch[0].vectors[0], first[0], atol=1e-5)  # one-piece word: same
+    tok = encoder.tokenizer
+    pieces = [tok([w], add_special_tokens=False)["input_ids"][0] for w in s[0].split()]
+    ids = [tok.cls_token_id, *[i for p in pieces for i in p], tok.sep_token_id]
+    with torch.no_grad():
+        h = encoder.model(input_ids=torch.tensor([ids])).last_hidden_state[0].double().numpy()
+    start = 1 + len(pieces[0])  # the long word's pieces follow [CLS] and "the"
+    np.testing.assert_allclose(  # the explicit mean of its pieces' states
+        batch[0].vectors[1], h[start : start + len(pieces[1])].mean(axis=0), atol=1e-5
+    )
 
 
 def test_cache_encodes_each_sentence_once(encoder):
