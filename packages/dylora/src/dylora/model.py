@@ -222,12 +222,14 @@ class DyLoRAModel(nn.Module):
                 layer.disabled = False
 
     # -- saving -----------------------------------------------------------------------------
+    def _base_model_name_or_path(self) -> str | None:
+        return getattr(getattr(self.model, "config", None), "_name_or_path", None) or None
+
     def _config_dict(self) -> dict[str, Any]:
         d = self.dylora_config.to_dict()
-        base_cfg = getattr(self.model, "config", None)
         d.update(
             adapter_type=ADAPTER_TYPE,
-            base_model_name_or_path=getattr(base_cfg, "_name_or_path", None) or None,
+            base_model_name_or_path=self._base_model_name_or_path(),
             target_shapes=adapters.target_shapes(self.model),
             library_version=_library_version(),
         )
@@ -292,24 +294,20 @@ class DyLoRAModel(nn.Module):
         b = config.check_rank(rank)
         if self.merged:
             raise UserError("export_peft_lora: unmerge_adapter() first")
-        tensors: dict[str, torch.Tensor] = {}
+        # our full adapter under PEFT's keys, with each layer's lora_A/lora_B cut to rank b
+        tensors = adapters.adapter_state_dict(self.model, config.modules_to_save)
         prefix = adapters.ADAPTER_KEY_PREFIX
-        layer_keys: set[str] = set()
         for name, layer in self.dylora_layers.items():
             tensors[f"{prefix}{name}.lora_A.weight"] = layer.lora_A.weight[:b]
             tensors[f"{prefix}{name}.lora_B.weight"] = layer.lora_B.weight[:, :b]
-            layer_keys.update(f"{prefix}{name}.{k}" for k in layer.adapter_state_dict())
-        full = adapters.adapter_state_dict(self.model, config.modules_to_save)
-        tensors.update({k: v for k, v in full.items() if k not in layer_keys})
         tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
         alpha = (
             config.alpha if config.scaling == "alpha_over_b" else config.alpha * b / config.r_max
         )
-        base_cfg = getattr(self.model, "config", None)
         peft_config = {
             "peft_type": "LORA",
             "task_type": None,
-            "base_model_name_or_path": getattr(base_cfg, "_name_or_path", None) or None,
+            "base_model_name_or_path": self._base_model_name_or_path(),
             "r": b,
             "lora_alpha": alpha,
             "lora_dropout": config.dropout,
