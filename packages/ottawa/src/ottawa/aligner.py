@@ -169,15 +169,6 @@ class OttawaAligner(PairAligner):
         return {"subword_pool": self.config.subword_pool, "layer": self.config.layer}
 
     def align_vectors(self, src_words, mt_words, u: np.ndarray, v: np.ndarray) -> AlignmentResult:
-        r = ottawa_from_vectors(u, v, self.config)
         return AlignmentResult(
-            list(src_words),
-            list(mt_words),
-            r["pairs"],
-            r["hall"],
-            r["omi"],
-            r["hall_words"],
-            r["omi_words"],
-            r["plan_fwd"],
-            r["plan_rev"],
+            list(src_words), list(mt_words), **ottawa_from_vectors(u, v, self.config)
         )
