@@ -21,7 +21,7 @@ def draw_rank(config: DyLoRAConfig, step: int, layer: int | None = None) -> int:
         raise ValueError(f"step: must be a non-negative integer, got {step!r}")
     key = f"dylora:{config.seed}:{step}" + ("" if layer is None else f":{layer}")
     rng = random.Random(key)
-    pmf = config.rank_pmf()
     if config.rank_distribution == "uniform":
         return rng.randint(config.r_min, config.r_max)
+    pmf = config.rank_pmf()
     return rng.choices(list(pmf), weights=list(pmf.values()))[0]
