@@ -28,10 +28,10 @@ TruncOpt = Annotated[
 DeviceOpt = Annotated[str, typer.Option("--device", help="torch device, e.g. cpu or cuda.")]
 
 
-def _encoder(name: str, truncate: bool, device: str, pool: str = "first"):
+def _encoder(name: str, truncate: bool, device: str):
     from ottawa.encoder import WordEncoder
 
-    return WordEncoder(name, truncate=truncate, device=device, subword_pool=pool)
+    return WordEncoder(name, truncate=truncate, device=device)
 
 
 @app.command()
