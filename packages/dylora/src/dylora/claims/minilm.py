@@ -59,16 +59,16 @@ def run(ctx: RunContext) -> Result:
     dylora_time = train_adapter(dylora, task.train, **train)["seconds"]
     dy = sweep(dylora)
 
-    acc = {
-        "LoRA r=8 truncated (α/b)": {b: trunc_b[b]["accuracy"] for b in ranks},
-        "LoRA r=8 truncated (α/r_max)": {b: trunc_rmax[b]["accuracy"] for b in ranks},
-        "DyLoRA (one run)": {b: dy[b]["accuracy"] for b in ranks},
+    runs = {
+        "LoRA r=8 truncated (α/b)": trunc_b,
+        "LoRA r=8 truncated (α/r_max)": trunc_rmax,
+        "DyLoRA (one run)": dy,
     }
-    nll = {
-        "LoRA r=8 truncated (α/b)": {b: trunc_b[b]["nll"] for b in ranks},
-        "LoRA r=8 truncated (α/r_max)": {b: trunc_rmax[b]["nll"] for b in ranks},
-        "DyLoRA (one run)": {b: dy[b]["nll"] for b in ranks},
-    }
+
+    def curves(metric: str) -> dict[str, dict[int, float]]:
+        return {name: {b: table[b][metric] for b in ranks} for name, table in runs.items()}
+
+    acc, nll = curves("accuracy"), curves("nll")
     low = (1, 2)
     best_trunc_acc = {b: max(trunc_b[b]["accuracy"], trunc_rmax[b]["accuracy"]) for b in ranks}
     best_trunc_nll = {b: min(trunc_b[b]["nll"], trunc_rmax[b]["nll"]) for b in ranks}

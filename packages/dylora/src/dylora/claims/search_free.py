@@ -11,7 +11,7 @@ import time
 
 from papershelf.registry import Result, RunContext
 
-from dylora.claims.minilm import R_MAX, encoder_config
+from dylora.claims.minilm import ALPHA, R_MAX, encoder_config
 from dylora.claims.plots import plot_rank_curves
 from dylora.experiments import (
     dylora_encoder,
@@ -103,7 +103,7 @@ def run(ctx: RunContext) -> Result:
             "task": task.description,
             "ranks": ranks,
             "steps": steps,
-            "alpha": 8.0,
+            "alpha": ALPHA,
             "r_max": R_MAX,
             "batch_size": 32,
             "lr": 2e-3,
