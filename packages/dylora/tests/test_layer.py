@@ -60,6 +60,7 @@ def test_rank_b_equals_naive_lora(d_in, d_out, r_max, data, scaling, mode):
     torch.testing.assert_close(layer.lora_A.weight.grad[:b], a.grad, atol=1e-6, rtol=1e-6)
     torch.testing.assert_close(layer.lora_B.weight.grad[:, :b], up.grad, atol=1e-6, rtol=1e-6)
     assert torch.count_nonzero(layer.lora_A.weight.grad[b:]) == 0
+    assert torch.count_nonzero(layer.lora_B.weight.grad[:, b:]) == 0
 
 
 def test_sqrt_trick_equals_alpha_over_b():
