@@ -16,6 +16,7 @@ from papershelf.adapters import (
     adapter_layers,
     adapter_state_dict,
     check_target_shapes,
+    disabled_adapters,
     inject_adapters,
     load_adapter,
     mark_only_adapters_trainable,
@@ -312,3 +313,18 @@ def test_adapter_model_forwards_to_the_wrapped_model(capsys):
     assert capsys.readouterr().out.strip() == str(summary)
     with pytest.raises(AttributeError):
         wrapped.no_such_attribute  # noqa: B018
+
+
+def test_disabled_adapters_give_the_base_output_and_are_restored():
+    torch.manual_seed(0)
+    model = Block(8)
+    reference = Block(8)
+    reference.load_state_dict(model.state_dict())
+    layers = inject_adapters(model, ["query", "value"], lambda name, lin: ToyLoRA(lin))
+    x = torch.randn(3, 8)
+    adapted = model(x)
+    with pytest.raises(RuntimeError), disabled_adapters(layers.values()):
+        assert torch.equal(model(x), reference(x))
+        raise RuntimeError
+    assert not any(layer.disabled for layer in layers.values())
+    assert torch.equal(model(x), adapted) and not torch.allclose(adapted, reference(x))

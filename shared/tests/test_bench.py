@@ -1,7 +1,7 @@
 import time
 
 import pytest
-from papershelf.bench import BenchReport, compare, peak_memory_mb, time_callable
+from papershelf.bench import BenchReport, compare, peak_memory_mb, time_callable, time_round_robin
 
 
 def test_ratios_are_against_the_baseline():
@@ -34,3 +34,19 @@ def test_timing_repeats_and_memory():
         return block.sum()
 
     assert 50 < peak_memory_mb(hold_64_mib) < 200
+
+
+def test_round_robin_times_the_cases_in_turn():
+    calls = []
+    cases = {name: (lambda name=name: calls.append(name)) for name in ("a", "b", "c")}
+    timings = time_round_robin(cases, warmup=1, repeats=2)
+    assert calls == ["a", "b", "c"] * 3
+    assert {n: len(t.times) for n, t in timings.items()} == {"a": 2, "b": 2, "c": 2}
+    rows = compare(
+        {"fast": lambda: time.sleep(0.002), "slow": lambda: time.sleep(0.01)},
+        baseline="fast",
+        warmup=1,
+        repeats=3,
+        round_robin=True,
+    )
+    assert rows[0].ratio == 1.0 and 2.5 < rows[1].ratio < 10

@@ -1,7 +1,13 @@
 import pytest
 import torch
 from papershelf import checkpoint
-from papershelf.checkpoint import load_tensors, load_weights, save_tensors, save_weights
+from papershelf.checkpoint import (
+    load_config,
+    load_tensors,
+    load_weights,
+    save_tensors,
+    save_weights,
+)
 from papershelf.errors import UserError
 
 
@@ -62,3 +68,10 @@ def test_save_tensors_writes_pt_metadata_and_loads_back(tmp_path):
     assert torch.equal(load_tensors(path)["x"], torch.arange(6.0).view(2, 3).T)
     with pytest.raises(UserError, match=r"^adapter dir: no missing\.safetensors in "):
         load_tensors(tmp_path / "missing.safetensors", "adapter dir")
+
+
+def test_config_loads_without_the_weights(tmp_path):
+    assert load_config(tmp_path) is None
+    save_weights(tmp_path, {"w": torch.ones(1)}, {"width": 3})
+    checkpoint.weights_path(tmp_path).unlink()
+    assert load_config(tmp_path) == {"width": 3}

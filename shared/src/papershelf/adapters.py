@@ -27,7 +27,7 @@ Layer protocol
     * ``delta_weight() -> (out, in)``: the same update as a dense matrix (for merging).
 
     and inherits ``forward(x) = base_layer(x) + adapter_forward(x)`` (just ``base_layer(x)``
-    while merged), ``merge(safe_merge=False)``, ``unmerge()``, the ``merged`` flag,
+    while ``merged`` or ``disabled``), ``merge(safe_merge=False)``, ``unmerge()``,
     ``adapter_state_dict()`` (every parameter not under ``base_layer``, keyed relative to
     the layer, e.g. ``{"lora_A.weight": ..., "lora_B.weight": ...}``) and
     ``load_adapter_state_dict(sd)``. ``in_features``/``out_features`` mirror the base layer.
@@ -46,6 +46,8 @@ Model surgery
     the adapter parameters and the modules named in ``modules_to_save`` (suffix match).
     ``trainable_parameter_summary(model) -> ParameterSummary(trainable, total)``; its ``str``
     is PEFT's ``trainable params: ... || all params: ... || trainable%: ...`` line.
+    ``disabled_adapters(modules)`` is a context manager that sets each module's ``disabled``
+    flag (the base model's outputs) and clears it on exit.
     ``merge_and_unload(model) -> model`` merges every adapter layer and replaces it by its
     (merged) plain ``nn.Linear``; ``unload(model)`` replaces it by the unmerged base layer.
 
@@ -69,9 +71,10 @@ Torch is imported here only; ``import papershelf`` stays light.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,6 +97,7 @@ __all__ = [
     "adapter_layers",
     "adapter_state_dict",
     "check_target_shapes",
+    "disabled_adapters",
     "inject_adapters",
     "load_adapter",
     "mark_only_adapters_trainable",
@@ -154,6 +158,7 @@ class AdapterLayer(nn.Module):
             )
         self.base_layer = base_layer
         self.merged = False
+        self.disabled = False
         for p in base_layer.parameters():
             p.requires_grad_(False)
 
@@ -184,7 +189,7 @@ class AdapterLayer(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.base_layer(x)
-        if self.merged:
+        if self.merged or self.disabled:
             return out
         return out + self.adapter_forward(x).to(out.dtype)
 
@@ -440,6 +445,19 @@ def trainable_parameter_summary(model: nn.Module) -> ParameterSummary:
         if p.requires_grad:
             trainable += p.numel()
     return ParameterSummary(trainable=trainable, total=total)
+
+
+@contextlib.contextmanager
+def disabled_adapters(modules: Iterable[nn.Module]) -> Iterator[None]:
+    """Within the block each module's ``disabled`` flag is set: it computes its base output."""
+    modules = list(modules)
+    for module in modules:
+        module.disabled = True
+    try:
+        yield
+    finally:
+        for module in modules:
+            module.disabled = False
 
 
 def merge_and_unload(model: nn.Module) -> nn.Module:

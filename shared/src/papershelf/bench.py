@@ -56,6 +56,29 @@ def time_callable(
     return Timing(times)
 
 
+def time_round_robin(
+    cases: dict[str, Callable[[], Any]],
+    *,
+    warmup: int = 2,
+    repeats: int = 7,
+    device: str | None = None,
+) -> dict[str, Timing]:
+    """Like :func:`time_callable` for several cases, timed in turn (one call of each per
+    repeat), so that load drifting on a shared machine hits every case alike."""
+    for _ in range(warmup):
+        for fn in cases.values():
+            fn()
+    _sync(device)
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(repeats):
+        for name, fn in cases.items():
+            start = time.perf_counter()
+            fn()
+            _sync(device)
+            times[name].append(time.perf_counter() - start)
+    return {name: Timing(t) for name, t in times.items()}
+
+
 def peak_memory_mb(fn: Callable[[], Any], *, device: str | None = None) -> float:
     """Peak memory of one call of ``fn``, in MiB above what was in use before it.
 
@@ -116,14 +139,23 @@ def compare(
     repeats: int = 7,
     memory: bool = False,
     device: str | None = None,
+    round_robin: bool = False,
 ) -> list[BenchRow]:
-    """Time every case (and optionally its peak memory) and divide by the baseline's."""
+    """Time every case (and optionally its peak memory) and divide by the baseline's.
+
+    With ``round_robin`` the cases are timed in turn (:func:`time_round_robin`) instead of
+    one after the other.
+    """
     if baseline not in cases:
         raise ValueError(f"baseline: {baseline!r} is not one of the cases {list(cases)}")
-    medians = {
-        n: time_callable(f, warmup=warmup, repeats=repeats, device=device).median
-        for n, f in cases.items()
-    }
+    if round_robin:
+        timings = time_round_robin(cases, warmup=warmup, repeats=repeats, device=device)
+    else:
+        timings = {
+            n: time_callable(f, warmup=warmup, repeats=repeats, device=device)
+            for n, f in cases.items()
+        }
+    medians = {n: t.median for n, t in timings.items()}
     mems = {n: peak_memory_mb(f, device=device) for n, f in cases.items()} if memory else {}
     rows = []
     for name in cases:

@@ -68,6 +68,20 @@ def save_weights(
     return path
 
 
+def load_config(folder: str | Path, name: str = "model") -> dict[str, Any] | None:
+    """The JSON config saved beside ``<name>.safetensors``, or ``None`` if there is none
+    (so a caller can build the model before loading the weights)."""
+    cpath = config_path(folder, name)
+    if not cpath.is_file():
+        return None
+    try:
+        return json.loads(cpath.read_text())
+    except json.JSONDecodeError as exc:
+        raise UserError(
+            f"checkpoint: {cpath} is not valid JSON (line {exc.lineno}: {exc.msg})"
+        ) from None
+
+
 def load_weights(
     folder: str | Path,
     name: str = "model",
@@ -84,15 +98,7 @@ def load_weights(
     folder = Path(folder)
     path = weights_path(folder, name)
     state = load_tensors(path, "checkpoint", device)
-    config = None
-    cpath = config_path(folder, name)
-    if cpath.is_file():
-        try:
-            config = json.loads(cpath.read_text())
-        except json.JSONDecodeError as exc:
-            raise UserError(
-                f"checkpoint: {cpath} is not valid JSON (line {exc.lineno}: {exc.msg})"
-            ) from None
+    config = load_config(folder, name)
     if expected_keys is not None:
         expected = set(expected_keys)
         missing, unexpected = sorted(expected - state.keys()), sorted(state.keys() - expected)
