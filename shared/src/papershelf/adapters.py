@@ -61,6 +61,8 @@ Saving (adapter weights only, safetensors + JSON, atomic via :mod:`papershelf.ch
       ``check_target_shapes(model, recorded)`` which raises naming the module and both shapes;
     * ``save_adapter(folder, model, config_dict, modules_to_save=None) -> Path`` writes
       ``adapter_model.safetensors`` and ``adapter_config.json`` (``config_dict`` as is);
+      ``write_adapter_dir(folder, tensors, config_dict)`` writes given tensors the same way
+      (e.g. an export to another adapter format);
     * ``read_adapter_config(folder) -> dict`` (clear error for a missing folder/file);
     * ``load_adapter(folder, model, modules_to_save=None) -> dict`` loads the weights into an
       already injected model, refusing missing/unexpected keys and shape mismatches with one
@@ -109,6 +111,7 @@ __all__ = [
     "target_shapes",
     "trainable_parameter_summary",
     "unload",
+    "write_adapter_dir",
 ]
 
 ADAPTER_WEIGHTS_NAME = "adapter_model.safetensors"
@@ -529,8 +532,15 @@ def save_adapter(
     modules_to_save: Sequence[str] | None = None,
 ) -> Path:
     """Write ``adapter_model.safetensors`` + ``adapter_config.json`` atomically; return folder."""
+    return write_adapter_dir(folder, adapter_state_dict(model, modules_to_save), config_dict)
+
+
+def write_adapter_dir(
+    folder: str | Path, tensors: dict[str, torch.Tensor], config_dict: dict
+) -> Path:
+    """Write ``tensors`` (PEFT key names) and ``config_dict`` as an adapter folder, atomically."""
     folder = Path(folder)
-    save_tensors(folder / ADAPTER_WEIGHTS_NAME, adapter_state_dict(model, modules_to_save))
+    save_tensors(folder / ADAPTER_WEIGHTS_NAME, tensors)
     atomic_write_json(folder / ADAPTER_CONFIG_NAME, config_dict)
     return folder
 

@@ -9,11 +9,9 @@ otherwise our layer at a fixed rank (which equals PEFT LoRA, see the tests) stan
 from __future__ import annotations
 
 import copy
-import statistics
-import time
 from collections.abc import Callable
 
-from papershelf.bench import BenchReport, BenchRow
+from papershelf.bench import BenchReport, BenchRow, compare
 
 __all__ = ["run"]
 
@@ -57,25 +55,9 @@ def interleaved(
     cases: dict[str, Callable[[], None]], baseline: str, *, what: str, warmup: int, repeats: int
 ) -> list[BenchRow]:
     """Median time of each case, timed round-robin so a shared machine's load drifts evenly."""
-    for fn in cases.values():
-        for _ in range(warmup):
-            fn()
-    samples: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(repeats):
-        for name, fn in cases.items():
-            t0 = time.perf_counter()
-            fn()
-            samples[name].append(time.perf_counter() - t0)
-    medians = {name: statistics.median(v) for name, v in samples.items()}
-    return [
-        BenchRow(
-            name=name,
-            median_s=medians[name],
-            ratio=medians[name] / medians[baseline],
-            params={"what": what},
-        )
-        for name in cases
-    ]
+    return compare(
+        cases, baseline, params={"what": what}, warmup=warmup, repeats=repeats, round_robin=True
+    )
 
 
 def run(quick: bool = True) -> BenchReport:

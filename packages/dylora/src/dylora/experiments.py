@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,16 +32,11 @@ __all__ = [
 
 
 def set_threads(limit: int | None = None) -> int:
-    """Use as many torch threads as the cores this process may run on (at most ``limit``).
+    """Torch threads: the cores this process may run on, at most ``limit``;
+    ``DYLORA_THREADS`` overrides (see :func:`papershelf.threads.set_torch_threads`)."""
+    from papershelf.threads import set_torch_threads
 
-    torch's default counts the host's cores, not the ones the process is allowed; on a 2-core
-    container that oversubscription made small problems 25x slower. ``DYLORA_THREADS`` overrides.
-    """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    n = max(1, min(cores or 1, limit or cores or 1))
-    n = int(os.environ.get("DYLORA_THREADS", n))
-    torch.set_num_threads(n)
-    return n
+    return set_torch_threads(limit, env="DYLORA_THREADS")
 
 
 @dataclass

@@ -33,7 +33,8 @@ class DyLoRALinear(AdapterLayer):
         lora_B: ``nn.Linear(r_max, out, bias=False)``; its weight is ``W_up: (out, r_max)``.
         rank: the active rank b (1-based), in [r_min, r_max].
         merged_rank: the rank merged into ``base_layer.weight``, or ``None``.
-        disabled: while true the layer computes ``base_layer(x)`` only (``disable_adapter``).
+        disabled: while true the layer computes ``base_layer(x)`` only (``disable_adapter``;
+            the flag and ``forward`` are :class:`papershelf.adapters.AdapterLayer`'s).
     """
 
     def __init__(self, base: nn.Linear, config: DyLoRAConfig) -> None:
@@ -46,7 +47,6 @@ class DyLoRALinear(AdapterLayer):
         self.lora_dropout = nn.Dropout(config.dropout) if config.dropout > 0 else nn.Identity()
         self._rank = config.resolved_eval_rank
         self.merged_rank: int | None = None
-        self.disabled = False
         self.reset_adapter_parameters()
 
     @torch.no_grad()
@@ -80,11 +80,6 @@ class DyLoRALinear(AdapterLayer):
             a = torch.cat([a[: b - 1].detach(), a[b - 1 :]], dim=0)
             up = torch.cat([up[:, : b - 1].detach(), up[:, b - 1 :]], dim=1)
         return a, up
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.disabled:
-            return self.base_layer(x)
-        return super().forward(x)
 
     def adapter_forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x: (..., in) -> (..., out)``: ``s(b)·W_up↓b·W_dw↓b·drop(x)`` (Eq. 7)."""

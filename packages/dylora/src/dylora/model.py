@@ -16,7 +16,6 @@ from typing import Any
 import torch
 from papershelf import adapters
 from papershelf.errors import UserError
-from papershelf.io import atomic_write, atomic_write_json
 from torch import nn
 
 from dylora.config import DyLoRAConfig
@@ -34,7 +33,7 @@ def _library_version() -> str:
     return __version__
 
 
-class DyLoRAModel(nn.Module):
+class DyLoRAModel(adapters.AdapterModel):
     """A model whose target ``nn.Linear`` layers are :class:`DyLoRALinear`.
 
     Build it with :func:`get_dylora_model` or :meth:`from_pretrained`. ``model.model`` is the
@@ -42,8 +41,7 @@ class DyLoRAModel(nn.Module):
     """
 
     def __init__(self, model: nn.Module, config: DyLoRAConfig, target_names: list[str]) -> None:
-        super().__init__()
-        self.model = model
+        super().__init__(model)
         self.dylora_config = config
         self.target_names = list(target_names)
         self._explicit_rank = False
@@ -52,14 +50,6 @@ class DyLoRAModel(nn.Module):
         self._snapshot: dict[str, tuple[torch.Tensor, torch.Tensor]] | None = None
 
     # -- plumbing ---------------------------------------------------------------------------
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return super().__getattr__(name)
-        except AttributeError:
-            if name == "model":
-                raise
-            return getattr(self.model, name)
-
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         if self.training and not self._sampled and not self._explicit_rank and not self._warned:
             self._warned = True
@@ -69,20 +59,11 @@ class DyLoRAModel(nn.Module):
                 "otherwise this trains a plain LoRA at the current rank",
                 stacklevel=2,
             )
-        return self.model(*args, **kwargs)
-
-    def get_base_model(self) -> nn.Module:
-        return self.model
+        return super().forward(*args, **kwargs)
 
     @property
     def dylora_layers(self) -> dict[str, DyLoRALinear]:
         return {n: m for n, m in self.model.named_modules() if isinstance(m, DyLoRALinear)}
-
-    def trainable_parameter_summary(self) -> adapters.ParameterSummary:
-        return adapters.trainable_parameter_summary(self.model)
-
-    def print_trainable_parameters(self) -> None:
-        print(self.trainable_parameter_summary())
 
     def train(self, mode: bool = True) -> DyLoRAModel:
         super().train(mode)
@@ -212,14 +193,8 @@ class DyLoRAModel(nn.Module):
         """Run the base model: the adapters' outputs are skipped inside the block."""
         if self.merged:
             raise UserError("disable_adapter: unmerge_adapter() first")
-        layers = list(self.dylora_layers.values())
-        for layer in layers:
-            layer.disabled = True
-        try:
+        with adapters.disabled_adapters(self.dylora_layers.values()):
             yield self
-        finally:
-            for layer in layers:
-                layer.disabled = False
 
     # -- saving -----------------------------------------------------------------------------
     def _base_model_name_or_path(self) -> str | None:
@@ -288,8 +263,6 @@ class DyLoRAModel(nn.Module):
         ``r = b`` and ``lora_alpha = α`` (α/b rule) or ``α·b/r_max`` (constant rule), so
         PEFT's scale ``lora_alpha / r`` equals ours.
         """
-        from safetensors.torch import save_file
-
         config = self.dylora_config
         b = config.check_rank(rank)
         if self.merged:
@@ -300,7 +273,6 @@ class DyLoRAModel(nn.Module):
         for name, layer in self.dylora_layers.items():
             tensors[f"{prefix}{name}.lora_A.weight"] = layer.lora_A.weight[:b]
             tensors[f"{prefix}{name}.lora_B.weight"] = layer.lora_B.weight[:, :b]
-        tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
         alpha = (
             config.alpha if config.scaling == "alpha_over_b" else config.alpha * b / config.r_max
         )
@@ -320,14 +292,7 @@ class DyLoRAModel(nn.Module):
             "inference_mode": True,
             "modules_to_save": config.modules_to_save,
         }
-        folder = Path(save_directory)
-        folder.mkdir(parents=True, exist_ok=True)
-        atomic_write(
-            folder / adapters.ADAPTER_WEIGHTS_NAME,
-            lambda tmp: save_file(tensors, str(tmp), metadata={"format": "pt"}),
-        )
-        atomic_write_json(folder / adapters.ADAPTER_CONFIG_NAME, peft_config)
-        return folder
+        return adapters.write_adapter_dir(save_directory, tensors, peft_config)
 
 
 def _wrap(model: nn.Module, config: DyLoRAConfig, targets: list[str] | None = None) -> DyLoRAModel:
