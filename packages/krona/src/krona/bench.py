@@ -31,15 +31,9 @@ __all__ = ["run"]
 def interleaved(
     cases: dict[str, Callable[[], object]], baseline: str, params: dict, warmup: int, repeats: int
 ) -> list[BenchRow]:
-    """Like ``papershelf.bench.compare`` but timing the cases round-robin, so that load changes
-    on a shared machine hit every case alike."""
-    from krona.claims.inference import interleaved_medians
-
-    med = interleaved_medians(cases, warmup, repeats)
-    return [
-        BenchRow(name=n, median_s=t, ratio=t / med[baseline], params=dict(params))
-        for n, t in med.items()
-    ]
+    """``papershelf.bench.compare`` timing the cases round-robin, so that load changes on a
+    shared machine hit every case alike."""
+    return compare(cases, baseline, params=params, warmup=warmup, repeats=repeats, round_robin=True)
 
 
 def _peft():

@@ -108,7 +108,6 @@ class KronALinear(KronAMixin, AdapterLayer):
                 f"(d_out, d_in) = ({base_layer.out_features}, {base_layer.in_features})"
             )
         AdapterLayer.__init__(self, base_layer)
-        self.disabled = False
         w = base_layer.weight
         self._init_factors(
             shapes,
@@ -123,12 +122,6 @@ class KronALinear(KronAMixin, AdapterLayer):
     def adapter_forward(self, x: torch.Tensor) -> torch.Tensor:
         """``s·(A⊗B)·drop(x)``: ``(..., in)`` → ``(..., out)``."""
         return self.krona_delta(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.base_layer(x)
-        if self.merged or self.disabled:
-            return y
-        return y + self.krona_delta(x).to(y.dtype)
 
     def extra_repr(self) -> str:
         (a1, a2), (b1, b2) = self.shapes

@@ -54,7 +54,7 @@ def get_krona_model(model: nn.Module, config: KronAConfig | None = None) -> Kron
     return KronAModel(model, config or KronAConfig())
 
 
-class KronAModel(nn.Module):
+class KronAModel(adapters.AdapterModel):
     """A model with KronA adapters. Attribute access falls through to the wrapped model, and
     ``forward`` is the wrapped model's, so it works in a plain loop and in the HF Trainer.
 
@@ -65,10 +65,9 @@ class KronAModel(nn.Module):
     """
 
     def __init__(self, model: nn.Module, config: KronAConfig) -> None:
-        super().__init__()
         if not isinstance(config, KronAConfig):
             raise KronAError(f"config: expected a KronAConfig, got {type(config).__name__}")
-        self.model = model
+        super().__init__(model)
         self.krona_config = config
         if config.variant == "linear":
             self._inject_linear()
@@ -162,13 +161,6 @@ class KronAModel(nn.Module):
     def shapes(self) -> dict[str, tuple[tuple[int, int], tuple[int, int]]]:
         return {n: m.shapes for n, m in self.krona_modules().items()}
 
-    def trainable_parameter_summary(self) -> adapters.ParameterSummary:
-        return adapters.trainable_parameter_summary(self.model)
-
-    def print_trainable_parameters(self) -> None:
-        """Print PEFT's ``trainable params: ... || all params: ... || trainable%: ...`` line."""
-        print(self.trainable_parameter_summary())
-
     def num_adapter_parameters(self) -> int:
         """KronA parameters only: ``Σ a1·a2 + b1·b2`` (plus learned residual scales)."""
         extra = sum(
@@ -177,20 +169,6 @@ class KronAModel(nn.Module):
             if isinstance(getattr(m, "res_scale", None), nn.Parameter)
         )
         return sum(num_params(s) for s in self.shapes.values()) + extra
-
-    def get_base_model(self) -> nn.Module:
-        return self.model
-
-    def forward(self, *args: Any, **kwargs: Any) -> Any:
-        return self.model(*args, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return super().__getattr__(name)
-        except AttributeError:
-            if name == "model":
-                raise
-            return getattr(self.model, name)
 
     # ----- merge / unload / disable -----
     def _require_mergeable(self, what: str) -> None:
@@ -232,13 +210,8 @@ class KronAModel(nn.Module):
         mods = list(self.krona_modules().values())
         if any(m.merged for m in mods):
             raise KronAError("disable_adapter: the adapters are merged; call unmerge() first")
-        for m in mods:
-            m.disabled = True
-        try:
+        with adapters.disabled_adapters(mods):
             yield
-        finally:
-            for m in mods:
-                m.disabled = False
 
     def export_peft_lokr(self, folder: str | Path) -> Path:
         """Write a PEFT LoKr adapter equivalent to this one (see ``krona.export``)."""

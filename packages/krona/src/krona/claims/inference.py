@@ -6,11 +6,10 @@ model in one process, with the models' repeats interleaved so machine load hits 
 from __future__ import annotations
 
 import copy
-import statistics
-import time
 from collections.abc import Callable
 
 import torch
+from papershelf.bench import time_round_robin
 from papershelf.registry import Result, RunContext
 from torch import nn
 
@@ -47,22 +46,6 @@ def build_models(encoder: nn.Module) -> dict[str, nn.Module]:
     return models
 
 
-def interleaved_medians(
-    fns: dict[str, Callable[[], object]], warmup: int, repeats: int
-) -> dict[str, float]:
-    """Median wall time of each function, timing them round-robin."""
-    for _ in range(warmup):
-        for fn in fns.values():
-            fn()
-    times: dict[str, list[float]] = {n: [] for n in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    return {n: statistics.median(t) for n, t in times.items()}
-
-
 def run(ctx: RunContext) -> Result:
     from papershelf.models import load_model
 
@@ -86,7 +69,10 @@ def run(ctx: RunContext) -> Result:
 
         return fn
 
-    medians = interleaved_medians({n: forward(m) for n, m in models.items()}, warmup, repeats)
+    timings = time_round_robin(
+        {n: forward(m) for n, m in models.items()}, warmup=warmup, repeats=repeats
+    )
+    medians = {n: t.median for n, t in timings.items()}
     ratios = {n: medians[n] / medians["base"] for n in models}
     merged_ratio = ratios["krona merged"]
     holds = (
