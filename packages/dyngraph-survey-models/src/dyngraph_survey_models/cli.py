@@ -129,8 +129,7 @@ def evaluate_cmd(
 ) -> None:
     """Evaluate a checkpoint on the val/test split (prints JSON metrics)."""
     _quiet()
-    import torch
-    from papershelf.checkpoint import load_weights
+    from papershelf.checkpoint import load_config, load_weights
 
     from .data import read_events
     from .protocol import evaluate
@@ -139,7 +138,7 @@ def evaluate_cmd(
 
     _choice("negatives", negatives, NEGATIVES)
     _choice("split", split, ("val", "test"))
-    state, config = load_weights(checkpoint)
+    config = load_config(checkpoint)
     if not config or "model" not in config:
         raise UserError(f"checkpoint: {checkpoint} has no model_config.json from `dyngraph train`")
     stream = read_events(
@@ -151,10 +150,8 @@ def evaluate_cmd(
         )
     splits = chronological_split(stream, protocol=config["train"]["protocol"])
     net = build_model(config["model"], config["num_nodes"], config["msg_dim"])
-    expected = net.state_dict().keys()
-    if set(expected) != set(state):
-        raise UserError(f"checkpoint: weights do not match model {config['model']!r}")
-    net.load_state_dict({k2: torch.as_tensor(v) for k2, v in state.items()})
+    state, _ = load_weights(checkpoint, expected_keys=net.state_dict().keys())
+    net.load_state_dict(state)
     m = evaluate(
         net,
         splits,

@@ -149,12 +149,12 @@ def save_flow(
 
 def load_flow(folder: str | Path):
     """``(flow, config, meta)`` from a folder written by :func:`save_flow` (eval mode)."""
-    from papershelf.checkpoint import load_weights
+    from papershelf.checkpoint import load_config, load_weights
 
     folder = Path(folder)
     if not folder.is_dir():
         raise UserError(f"model: {folder} is not a folder written by `flows fit`")
-    _, meta = load_weights(folder)
+    meta = load_config(folder)
     if meta is None or "flow" not in meta:
         raise UserError(f"model: {folder} has no model_config.json with a 'flow' entry")
     config = FlowConfig.from_dict(meta["flow"])
