@@ -67,3 +67,27 @@ def test_a_claim_pinning_torch_threads_does_not_leak(tmp_path):
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_the_runner_applies_the_claims_threads_and_seed(tmp_path, monkeypatch):
+    import torch
+    from papershelf import Claim, Paper, Result
+    from papershelf.threads import THREADS_ENV
+
+    monkeypatch.delenv(THREADS_ENV, raising=False)
+    seen = []
+
+    def probe(ctx):
+        seen.append((torch.get_num_threads(), torch.rand(1).item()))
+        return Result(metric="m", ours=1.0, holds=True)
+
+    paper = Paper("p", "t", "1", claims=(Claim("probe", "s", "v", run=probe, threads=1),))
+    torch.manual_seed(123)
+    doc = reproduce([paper], out=tmp_path, seed=7)
+    torch.manual_seed(456)  # what ran before a claim does not change its random draws
+    reproduce([paper], out=tmp_path, seed=7)
+    assert seen[0] == seen[1] and seen[0][0] == 1
+    assert doc["papers"][0]["claims"][0]["config"]["torch_threads"] == 1
+    monkeypatch.setenv(THREADS_ENV, "2")
+    reproduce([paper], out=tmp_path, seed=7)
+    assert seen[2][0] == 2

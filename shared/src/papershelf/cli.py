@@ -102,13 +102,16 @@ def run_bench(paper_ids: list[str] | None, *, quick: bool, out: Path | None) -> 
     """Run the performance comparison of the named (or all installed) papers."""
     from papershelf.bench import BenchReport
     from papershelf.registry import resolve_callable
+    from papershelf.threads import torch_threads
 
     con = console()
     for paper in _papers(paper_ids):
         if paper.bench is None:
             con.print(f"{paper.id}: no benchmark")
             continue
-        report = resolve_callable(paper.bench, f"{paper.id} bench")(quick=quick)
+        bench = resolve_callable(paper.bench, f"{paper.id} bench")
+        with torch_threads(paper.bench_threads):
+            report = bench(quick=quick)
         if not isinstance(report, BenchReport):
             raise TypeError(f"{paper.id} bench returned {type(report).__name__}, not BenchReport")
         report.print(con)

@@ -82,6 +82,9 @@ class Claim:
         run: ``"module:function"`` (imported lazily) or a callable taking a
             ``RunContext`` and returning a ``Result``.
         quick_budget_s: expected wall time of the quick run on 2 CPU cores.
+        threads: torch threads the experiment runs on (at most; the allowed cores if
+            ``None``). The runner sets it, records it in the result's config and restores the
+            previous count afterwards; ``PAPERSHELF_THREADS`` overrides it.
     """
 
     id: str
@@ -89,6 +92,7 @@ class Claim:
     paper_value: str
     run: str | Callable[[RunContext], Result]
     quick_budget_s: float = 120.0
+    threads: int | None = None
 
     def resolve(self) -> Callable[[RunContext], Result]:
         return resolve_callable(self.run, f"claim {self.id!r}")
@@ -106,6 +110,8 @@ class Paper:
         bench: ``"module:function"`` of the performance comparison (called with
             ``quick: bool`` and returning a ``papershelf.bench.BenchReport``), or ``None``.
         package: the distribution name, when it differs from ``id``.
+        bench_threads: torch threads ``bench`` runs on (as ``Claim.threads``); a fixed count
+            keeps the ratios comparable from run to run.
     """
 
     id: str
@@ -114,6 +120,7 @@ class Paper:
     claims: tuple[Claim, ...]
     bench: str | Callable[..., Any] | None = None
     package: str = ""
+    bench_threads: int | None = None
 
     def __post_init__(self) -> None:
         ids = [c.id for c in self.claims]

@@ -24,7 +24,8 @@ from typing import Any
 from papershelf.errors import UserError
 from papershelf.io import atomic_write_json, atomic_write_text
 from papershelf.registry import Paper, Result, RunContext
-from papershelf.threads import allowed_cores
+from papershelf.seeding import seed_everything
+from papershelf.threads import torch_threads
 
 SCHEMA = "papershelf.results/1"
 CLAIM_FIELDS = {
@@ -93,38 +94,27 @@ def run_claim(paper: Paper, claim_id: str, ctx: RunContext) -> dict[str, Any]:
         "error": None,
     }
     ctx.out.mkdir(parents=True, exist_ok=True)
-    threads = _torch_threads()
     start = time.perf_counter()
     try:
-        result = claim.resolve()(ctx)
+        experiment = claim.resolve()
+        with torch_threads(claim.threads) as threads:
+            seed_everything(ctx.seed)
+            result = experiment(ctx)
         if not isinstance(result, Result):
             raise TypeError(f"claim {claim.id!r} returned {type(result).__name__}, not Result")
         record.update(asdict(result))
         record["ours"] = _finite_or_none(result.ours)
         record["baseline"] = _finite_or_none(result.baseline)
         record["holds"] = bool(result.holds)
+        record["config"] = {**record["config"], "torch_threads": threads}
     except KeyboardInterrupt:
         raise
     except Exception as exc:
         record["status"] = "error"
         record["error"] = f"{type(exc).__name__}: {exc}"
         (ctx.out / "error.txt").write_text(traceback.format_exc())
-    finally:
-        _restore_torch_threads(threads)
     record["wall_time_s"] = round(time.perf_counter() - start, 3)
     return record
-
-
-def _torch_threads() -> int | None:
-    torch = sys.modules.get("torch")
-    return torch.get_num_threads() if torch is not None else None
-
-
-def _restore_torch_threads(threads: int | None) -> None:
-    """A claim may pin torch's thread count; the next claim starts from the user's setting."""
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.set_num_threads(threads if threads is not None else allowed_cores())
 
 
 def _finite_or_none(value: float | None) -> float | None:
