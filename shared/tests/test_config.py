@@ -42,7 +42,7 @@ def test_unknown_keys_are_refused_with_the_known_ones():
 
 
 def test_nested_config_is_validated():
-    with pytest.raises(UserError, match="^width: must be >= 1, got 0"):
+    with pytest.raises(UserError, match=r"^width: must be >= 1, got 0"):
         Outer.from_dict({"inner": {"width": 0}})
 
 
@@ -63,7 +63,7 @@ def test_checks_are_one_line_naming_the_field(call, message):
 
 
 def test_replace_validates():
-    with pytest.raises(UserError, match="^rate:"):
+    with pytest.raises(UserError, match=r"^rate:"):
         Outer().replace(rate=0.0)
 
 

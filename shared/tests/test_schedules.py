@@ -40,5 +40,5 @@ def test_one_cycle_explicit_points():
 
 
 def test_unknown_schedule_names_the_choices():
-    with pytest.raises(UserError, match="^schedule: must be one of constant, linear, cosine"):
+    with pytest.raises(UserError, match=r"^schedule: must be one of constant, linear, cosine"):
         lr_lambda("step", 0, 10)
