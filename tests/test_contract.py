@@ -1,15 +1,19 @@
-"""The contract every paper package obeys (design.md, section 7).
+"""The contract every paper package obeys (docs/design.md, sections 3, 6 and 7).
 
 For each member under packages/: it installs alone (an env with only it and what it
 declares, from the lock), its console script answers ``--help`` quickly, it registers
-exactly one ``Paper`` through the ``papershelf.papers`` entry point, and its cheapest
-claim's quick reproduction writes a valid ``results.json``. The shared package gets the
-same treatment without the paper parts, and the whole shelf is checked together.
+exactly one ``Paper`` through the ``papershelf.papers`` entry point, its cheapest
+claim's quick reproduction writes a valid ``results.json``, and its tree follows the
+package skeleton (``skeleton.violations``: static, no import, milliseconds). The shared
+package gets the same treatment without the paper parts, and the whole shelf is checked
+together: docs/design.md exists and no README links outside the repository.
 
 Run directly, each member is installed alone into a fresh env. Inside a member's nox
 session (``PAPERSHELF_CONTRACT_MEMBER=<name>``) the session's own env, made by
 ``uv sync --locked --package <name> --group test``, is used instead, so each env is
-built once.
+built once. The contract session (``-k "papershelf or whole_shelf"``) runs the tests
+named for the shared package or the whole shelf; each member's skeleton check runs in
+that member's session.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import skeleton
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = sorted(p for p in (ROOT / "packages").glob("*") if (p / "pyproject.toml").is_file())
@@ -177,3 +182,29 @@ def test_whole_shelf_registers_every_package_once():
     assert listing.returncode == 0
     for paper in found["papers"]:
         assert f"arXiv:{paper['arxiv']}" in listing.stdout
+
+
+@pytest.mark.parametrize(
+    "package", PACKAGES or [None], ids=[p.name for p in PACKAGES] or ["no-packages"]
+)
+def test_member_follows_the_skeleton(package):
+    """docs/design.md, section 3: the files, names and rules every paper package shares."""
+    if package is None:
+        pytest.skip("no paper packages under packages/ yet")
+    found = skeleton.violations(package, root=ROOT)
+    assert found == [], "\n".join(found)
+
+
+@whole_shelf
+def test_papershelf_follows_the_house_rules():
+    """No relative imports, and ``.step()`` only inside ``papershelf.train`` (the one loop)."""
+    found = skeleton.shared_violations(ROOT / "shared")
+    assert found == [], "\n".join(found)
+
+
+@whole_shelf
+def test_whole_shelf_design_doc_and_readme_links():
+    """docs/design.md exists, the root README links it, and no README link leaves the
+    repository or points at nothing."""
+    found = skeleton.root_violations(ROOT)
+    assert found == [], "\n".join(found)
