@@ -4,6 +4,6 @@ import pytest
 @pytest.fixture(scope="session")
 def encoder():
     """The bundled MiniLM, loaded once (shared with the claims' cache)."""
-    from ottawa.claims import _encoder
+    from ottawa.synthetic_eval import offline_encoder
 
-    return _encoder("cpu")
+    return offline_encoder("cpu")

@@ -3,7 +3,7 @@ import subprocess
 import sys
 
 import pytest
-from ottawa import cli
+from ottawa import cli, workflow
 
 
 def test_help_is_fast_and_lists_commands():
@@ -68,7 +68,7 @@ def test_evaluate_needs_one_source(monkeypatch, capsys):
 
 @pytest.fixture
 def shared_encoder(monkeypatch, encoder):
-    monkeypatch.setattr(cli, "_encoder", lambda *a, **k: encoder)
+    monkeypatch.setattr(workflow, "load_encoder", lambda *a, **k: encoder)
 
 
 def test_align_writes_jsonl_and_plot(tmp_path, monkeypatch, capsys, shared_encoder):

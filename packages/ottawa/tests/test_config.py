@@ -29,8 +29,12 @@ def test_small_reg_switches_to_log_domain():
     assert OttawaConfig(reg=0.01, solver="torch-log").solver == "torch-log"
 
 
-def test_json_roundtrip():
+def test_json_roundtrip(tmp_path):
     cfg = OttawaConfig(reg=0.1, null_cost=0.3, alignment="union")
-    assert OttawaConfig.from_json(cfg.to_json()) == cfg
+    assert OttawaConfig.from_json(cfg.to_json(tmp_path / "config.json")) == cfg
+    assert OttawaConfig.from_dict(OttawaConfig().to_dict()) == OttawaConfig()
     with pytest.raises(ValueError, match="unknown field"):
-        OttawaConfig.from_json('{"bogus": 1}')
+        OttawaConfig.from_dict({"bogus": 1})
+    (tmp_path / "bogus.json").write_text('{"bogus": 1}')
+    with pytest.raises(ValueError, match="unknown field"):
+        OttawaConfig.from_json(tmp_path / "bogus.json")

@@ -1,11 +1,14 @@
+import numpy as np
 import pytest
 from ottawa.halomi import (
     HalOmiRow,
     evaluate_sentence,
     evaluate_words,
     load_halomi,
+    percent_correct_pairs,
     span_word_labels,
 )
+from papershelf.metrics import roc_auc
 
 HEADER = "src_lang\ttgt_lang\tsrc_text\tmt_text\tomit_spans\thall_spans\tclass_hall\tclass_omit\tdata_source"
 
@@ -94,3 +97,31 @@ def test_word_evaluation_skips_unlabelled_rows():
     ]
     rep = evaluate_words(rows, [[0.9, 0.1], [0.5]], [[0.2, 0.8], [0.5]])
     assert rep.mean == {"hall_word_roc": 1.0, "omi_word_roc": 1.0}
+
+
+def test_percent_correct_pairs_hand_example_with_ties():
+    # pairs with y_i < y_j: (0,2) (0,3) (1,2) (1,3) (2,3); the tie x1 == x2 is wrong -> 4/5
+    assert percent_correct_pairs([1, 1, 2, 3], [0.1, 0.5, 0.5, 0.9]) == pytest.approx(0.8)
+    assert roc_auc([0, 0, 1, 1], [0.1, 0.5, 0.5, 0.9]) == pytest.approx(0.875)  # ties count 1/2
+
+
+def test_percent_correct_pairs_degenerate():
+    assert percent_correct_pairs([2, 2, 2], [0.1, 0.2, 0.3]) == 0.0
+    assert percent_correct_pairs([1, 2], [0.2, 0.1]) == 0.0
+    with pytest.raises(ValueError, match="shapes"):
+        percent_correct_pairs([1, 2], [0.1])
+
+
+def test_sentence_roc_auc_matches_sklearn_and_is_nan_for_one_class():
+    sk = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(0)
+    y = rng.integers(1, 5, 200)
+    x = np.round(rng.normal(size=200) + (y > 1), 1)  # rounding makes ties
+    rows = [HalOmiRow("d", "s", "t", int(h), 1) for h in y]
+    rows.append(HalOmiRow("one-class", "s", "t", 1, 1))
+    rep = evaluate_sentence(rows, [*x, 0.5], [0.0] * 201)
+    assert rep.per_direction["d"]["hall_roc"] == pytest.approx(
+        sk.roc_auc_score(y > 1, x), abs=1e-12
+    )
+    assert np.isnan(rep.per_direction["one-class"]["hall_roc"])  # only one class there
+    assert rep.mean["hall_roc"] == rep.per_direction["d"]["hall_roc"]  # NaN skipped in the mean

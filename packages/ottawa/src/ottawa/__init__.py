@@ -6,6 +6,7 @@ Public names are imported lazily so that ``import ottawa`` (and the CLI's ``--he
 from __future__ import annotations
 
 import importlib
+import warnings
 from typing import Any
 
 _EXPORTS = {
@@ -21,11 +22,31 @@ _EXPORTS = {
     "load_halomi": "ottawa.halomi",
     "evaluate_sentence": "ottawa.halomi",
     "evaluate_words": "ottawa.halomi",
-    "percent_correct_pairs": "ottawa.metrics",
-    "roc_auc": "ottawa.metrics",
+    "percent_correct_pairs": "ottawa.halomi",
+    "score_methods": "ottawa.scoring",
     "make_benchmark": "ottawa.synthetic",
+    "synthetic_summary": "ottawa.synthetic_eval",
 }
-_SUBMODULES = ("functional", "naive", "synthetic", "halomi", "metrics", "baselines", "encoder")
+_SUBMODULES = (
+    "baselines",
+    "encoder",
+    "functional",
+    "halomi",
+    "naive",
+    "scoring",
+    "synthetic",
+    "synthetic_eval",
+    "workflow",
+)
+# Old names kept for one release: name -> (module, attribute, message).
+_DEPRECATED = {
+    "roc_auc": (
+        "papershelf.metrics",
+        "roc_auc",
+        "ottawa.roc_auc is papershelf.metrics.roc_auc now (same order: labels, scores; "
+        "it raises UserError when one class is missing instead of returning NaN)",
+    ),
+}
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES])
 
@@ -35,4 +56,8 @@ def __getattr__(name: str) -> Any:
         return getattr(importlib.import_module(_EXPORTS[name]), name)
     if name in _SUBMODULES:
         return importlib.import_module(f"ottawa.{name}")
+    if name in _DEPRECATED:
+        module, attr, message = _DEPRECATED[name]
+        warnings.warn(message, DeprecationWarning, stacklevel=2)
+        return getattr(importlib.import_module(module), attr)
     raise AttributeError(f"module 'ottawa' has no attribute {name!r}")

@@ -1,8 +1,11 @@
-"""``ottawa`` command line: align, score, evaluate, reproduce, bench (torch imported inside commands)."""
+"""``ottawa`` command line: align, score, evaluate, reproduce, bench.
+
+Thin: each command parses its options and calls :mod:`ottawa.workflow` (imported inside the
+command, so ``ottawa --help`` imports no torch).
+"""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -28,12 +31,6 @@ TruncOpt = Annotated[
 DeviceOpt = Annotated[str, typer.Option("--device", help="torch device, e.g. cpu or cuda.")]
 
 
-def _encoder(name: str, truncate: bool, device: str):
-    from ottawa.encoder import WordEncoder
-
-    return WordEncoder(name, truncate=truncate, device=device)
-
-
 @app.command()
 def align(
     src: Annotated[Path, typer.Argument(help="Source sentences, one per line.")],
@@ -51,26 +48,22 @@ def align(
     device: DeviceOpt = "cpu",
 ) -> None:
     """Align each line pair: pharaoh links, sentence and word scores as JSONL."""
-    from papershelf.io import atomic_write_text
+    from ottawa.workflow import align_files
 
-    from ottawa.aligner import OttawaAligner
-    from ottawa.config import OttawaConfig
-    from ottawa.files import read_pair_files
-
-    srcs, mts = read_pair_files(src, mt)
-    config = OttawaConfig(reg=reg, solver=solver)
-    if plot is not None and not 0 <= plot < len(srcs):
-        raise ValueError(f"--plot: pair {plot} does not exist; choose 0..{len(srcs) - 1}")
-    results = OttawaAligner(config, _encoder(encoder, truncate, device)).align_batch(srcs, mts)
-    lines = [json.dumps({"pair": k, **r.to_dict()}) for k, r in enumerate(results)]
-    atomic_write_text(out / "alignments.jsonl", "\n".join(lines) + "\n")
-    atomic_write_text(
-        out / "config.json", json.dumps({**config.to_dict(), "encoder": encoder}, indent=2)
+    written = align_files(
+        src,
+        mt,
+        out,
+        encoder=encoder,
+        plot=plot,
+        reg=reg,
+        solver=solver,
+        truncate=truncate,
+        device=device,
     )
-    print(f"wrote {out / 'alignments.jsonl'} ({len(results)} pairs)")
-    if plot is not None:
-        path = results[plot].plot(out / f"pair_{plot}.png")
-        print(f"wrote {path}")
+    print(f"wrote {written.alignments} ({written.n_pairs} pairs)")
+    if written.plot is not None:
+        print(f"wrote {written.plot}")
 
 
 @app.command()
@@ -87,23 +80,19 @@ def score(
     device: DeviceOpt = "cpu",
 ) -> None:
     """Sentence hallucination and omission scores (higher = worse) as scores.tsv."""
-    from papershelf.io import atomic_write_text
+    from ottawa.workflow import score_files
 
-    from ottawa.config import OttawaConfig
-    from ottawa.evaluate import METHODS, score_methods
-    from ottawa.files import read_pair_files
-
-    if method not in METHODS:
-        raise ValueError(f"--method: {method!r} is not allowed; choose from {', '.join(METHODS)}")
-    config = OttawaConfig(reg=reg)
-    srcs, mts = read_pair_files(src, mt)
-    s = score_methods(srcs, mts, [method], _encoder(encoder, truncate, device), config)[method]
-    rows = ["line\thall\tomi"] + [
-        f"{k + 1}\t{h:.6f}\t{o:.6f}"
-        for k, (h, o) in enumerate(zip(s["hall"], s["omi"], strict=True))
-    ]
-    atomic_write_text(out / "scores.tsv", "\n".join(rows) + "\n")
-    print(f"wrote {out / 'scores.tsv'} ({len(srcs)} pairs, method {method})")
+    path, n_pairs = score_files(
+        src,
+        mt,
+        out,
+        method=method,
+        encoder=encoder,
+        reg=reg,
+        truncate=truncate,
+        device=device,
+    )
+    print(f"wrote {path} ({n_pairs} pairs, method {method})")
 
 
 @app.command()
@@ -134,56 +123,24 @@ def evaluate(
     device: DeviceOpt = "cpu",
 ) -> None:
     """HalOmi pair-AUC per direction (+ mean) and ROC-AUC, on HalOmi or the synthetic set."""
-    from papershelf.io import atomic_write_json
+    from ottawa.workflow import evaluate_methods
 
-    from ottawa.evaluate import METHODS, score_methods
-    from ottawa.halomi import evaluate_sentence, evaluate_words, load_halomi
-    from ottawa.synthetic import make_benchmark
-
-    if (halomi is None) == (not synthetic):
-        raise ValueError("evaluate: pass exactly one of --halomi DIR or --synthetic")
-    names = [m.strip() for m in methods.split(",") if m.strip()]
-    bad = [m for m in names if m not in METHODS]
-    if bad or not names:
-        raise ValueError(
-            f"--methods: {bad or names!r} not allowed; choose from {', '.join(METHODS)}"
-        )
-    if halomi is not None:
-        rows = load_halomi(halomi).rows
-        if directions:
-            want = {d.strip() for d in directions.split(",")}
-            known = {r.direction for r in rows}
-            if want - known:
-                raise ValueError(
-                    f"--directions: {sorted(want - known)} not in the data; known: {sorted(known)}"
-                )
-            rows = [r for r in rows if r.direction in want]
-    else:
-        rows = make_benchmark(n, difficulty, seed)
-    scores = score_methods(
-        [r.src_text for r in rows],
-        [r.mt_text for r in rows],
-        names,
-        _encoder(encoder, truncate, device),
+    result = evaluate_methods(
+        halomi=halomi,
+        synthetic=synthetic,
+        difficulty=difficulty,
+        n=n,
+        seed=seed,
+        methods=methods,
+        directions=directions,
+        encoder=encoder,
+        out=out,
+        truncate=truncate,
+        device=device,
     )
-    report = {}
-    for name in names:
-        sent = evaluate_sentence(rows, scores[name]["hall"], scores[name]["omi"])
-        print(
-            sent.to_markdown(f"{name}: sentence level (pair-AUC = HalOmi metric; *_roc = ROC-AUC)")
-        )
-        report[name] = {"sentence": {"per_direction": sent.per_direction, "mean": sent.mean}}
-        if scores[name]["hall_words"] is not None:
-            words = evaluate_words(rows, scores[name]["hall_words"], scores[name]["omi_words"])
-            print(words.to_markdown(f"{name}: word level ROC-AUC"))
-            report[name]["word"] = {"per_direction": words.per_direction, "mean": words.mean}
-    print(
-        "HalOmi paper baselines (pair-AUC hall/omi, 18 directions): LaBSE cosine 0.78/0.72, "
-        "BLASER 2.0-QE 0.83/0.74, Seq-Logprob 0.80/0.59, COMET-QE 0.75/0.59"
-    )
-    if out is not None:
-        atomic_write_json(out / "report.json", report)
-        print(f"wrote {out / 'report.json'}")
+    print(result.to_markdown())
+    if result.report_path is not None:
+        print(f"wrote {result.report_path}")
 
 
 def main() -> None:

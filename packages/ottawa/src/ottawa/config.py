@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from dataclasses import dataclass
 
-from papershelf.errors import UserError
+from papershelf.config import Config, check_choice, check_positive, check_range
+
+__all__ = [
+    "ALIGNMENTS",
+    "MIN_PLAIN_REG",
+    "NULL_MODES",
+    "POOLS",
+    "SCALES",
+    "SOLVERS",
+    "SPLITTERS",
+    "WORD_SCORES",
+    "OttawaConfig",
+]
 
 SOLVERS = ("pot", "pot-log", "numpy", "torch", "torch-log")
 NULL_MODES = ("adaptive", "median", "deq")
@@ -22,13 +32,8 @@ SPLITTERS = ("whitespace",)
 MIN_PLAIN_REG = 0.02
 
 
-def _choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise UserError(f"{name}: {value!r} is not allowed; choose from {', '.join(allowed)}")
-
-
 @dataclass
-class OttawaConfig:
+class OttawaConfig(Config):
     """Options of OTTAWA (defaults follow the official code's detection setting).
 
     Attributes:
@@ -46,6 +51,9 @@ class OttawaConfig:
         layer: hidden layer of the encoder (-1 = last).
         word_score: "fraction" (null mass × row count, in [0, 1]) or "raw" (null mass).
         splitter: how a sentence is split into words.
+
+    A ``reg`` below ``MIN_PLAIN_REG`` with the plain solvers ("pot", "numpy") warns and
+    switches to ``solver="pot-log"``.
     """
 
     reg: float = 0.05
@@ -61,53 +69,29 @@ class OttawaConfig:
     word_score: str = "fraction"
     splitter: str = "whitespace"
 
-    def __post_init__(self) -> None:
-        reg = float(self.reg)
-        if not math.isfinite(reg) or reg <= 0:
-            raise UserError(f"reg: must be a finite number > 0, got {self.reg!r}")
-        self.reg = reg
-        _choice("solver", self.solver, SOLVERS)
-        if self.solver in ("pot", "numpy") and reg < MIN_PLAIN_REG:
+    def validate(self) -> None:
+        # finite and > 0 (inf is refused too: the plan would be uniform)
+        check_range("reg", self.reg, low=0, high=math.inf, low_open=True, high_open=True)
+        self.reg = float(self.reg)
+        check_choice("solver", self.solver, SOLVERS)
+        if self.solver in ("pot", "numpy") and self.reg < MIN_PLAIN_REG:
             warnings.warn(
-                f"reg={reg} < {MIN_PLAIN_REG} underflows the plain POT solver; "
+                f"reg={self.reg} < {MIN_PLAIN_REG} underflows the plain POT solver; "
                 "switching to solver='pot-log'",
-                stacklevel=2,
+                stacklevel=4,  # validate <- __post_init__ <- __init__ <- the caller
             )
             self.solver = "pot-log"
-        if int(self.num_iter) < 1:
-            raise UserError(f"num_iter: must be >= 1, got {self.num_iter!r}")
-        if not (float(self.tol) > 0):
-            raise UserError(f"tol: must be > 0, got {self.tol!r}")
+        check_range("num_iter", self.num_iter, low=1)
+        check_positive("tol", self.tol)
         if isinstance(self.null_cost, str):
-            _choice("null_cost", self.null_cost, NULL_MODES)
+            check_choice("null_cost", self.null_cost, NULL_MODES)
         else:
-            value = float(self.null_cost)
-            if not (0.0 <= value <= 1.0):
-                raise UserError(
-                    f"null_cost: a fixed cost must lie in [0, 1], got {self.null_cost!r}"
-                )
-            self.null_cost = value
-        nw = float(self.null_weight)
-        if not math.isfinite(nw) or nw < 0:
-            raise UserError(f"null_weight: must be a finite number >= 0, got {self.null_weight!r}")
-        self.null_weight = nw
-        _choice("scale", self.scale, SCALES)
-        _choice("alignment", self.alignment, ALIGNMENTS)
-        _choice("subword_pool", self.subword_pool, POOLS)
-        _choice("word_score", self.word_score, WORD_SCORES)
-        _choice("splitter", self.splitter, SPLITTERS)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> OttawaConfig:
-        data = json.loads(text)
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise UserError(f"config: unknown field(s) {unknown}; known: {sorted(known)}")
-        return cls(**data)
+            check_range("null_cost", self.null_cost, low=0.0, high=1.0)
+            self.null_cost = float(self.null_cost)
+        check_range("null_weight", self.null_weight, low=0, high=math.inf, high_open=True)
+        self.null_weight = float(self.null_weight)
+        check_choice("scale", self.scale, SCALES)
+        check_choice("alignment", self.alignment, ALIGNMENTS)
+        check_choice("subword_pool", self.subword_pool, POOLS)
+        check_choice("word_score", self.word_score, WORD_SCORES)
+        check_choice("splitter", self.splitter, SPLITTERS)

@@ -1,5 +1,8 @@
 """HalOmi (Dale et al., 2023): loader for a user-supplied copy and the benchmark's evaluation.
 
+The benchmark's sentence metric is ``percent_correct_pairs`` (a pairwise ranking score with
+strict comparison); the ROC-AUCs beside it come from :func:`papershelf.metrics.roc_auc`.
+
 The data is never bundled (code and most data CC-BY-NC 4.0, FLORES/Wikipedia text CC-BY-SA);
 download https://dl.fbaipublicfiles.com/nllb/halomi_release_v2.zip and pass its folder.
 """
@@ -17,8 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from ottawa.metrics import percent_correct_pairs, roc_auc
+from papershelf.metrics import roc_auc
 
 __all__ = [
     "DOWNLOAD_URL",
@@ -28,6 +30,7 @@ __all__ = [
     "evaluate_sentence",
     "evaluate_words",
     "load_halomi",
+    "percent_correct_pairs",
     "span_word_labels",
 ]
 
@@ -43,6 +46,34 @@ REQUIRED = (
     "class_omit",
 )
 _SPAN = re.compile(r"<<<(.*?)>>>", re.S)
+
+
+def percent_correct_pairs(y: Sequence[float], x: Sequence[float]) -> float:
+    """HalOmi's sentence metric: over all pairs with ``y_i < y_j``, the fraction with ``x_i < x_j``.
+
+    Strict comparison: a tie in ``x`` counts as wrong (not ½, unlike ROC-AUC). Returns 0.0
+    when no pair has different labels. ``y`` graded labels, ``x`` scores with higher = worse;
+    both (N,).
+    """
+    y = np.asarray(y, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64)
+    if y.shape != x.shape:
+        raise ValueError(f"y/x: shapes differ, {y.shape} vs {x.shape}")
+    ordered = y[:, None] < y[None, :]
+    total = int(ordered.sum())
+    if total == 0:
+        return 0.0
+    correct = int((ordered & (x[:, None] < x[None, :])).sum())
+    return correct / total
+
+
+def _roc_auc_or_nan(labels: Any, scores: Any) -> float:
+    """``papershelf.metrics.roc_auc``, or NaN when a direction has only one class (or no row):
+    the per-direction table shows "-" there and the direction mean skips it."""
+    labels = np.asarray(labels, dtype=bool)
+    if len(labels) == 0 or labels.all() or not labels.any():
+        return float("nan")
+    return roc_auc(labels, scores)
 
 
 @dataclass
@@ -223,8 +254,8 @@ def evaluate_sentence(
         per[d] = {
             "hall": percent_correct_pairs(yh, hall[idx]),
             "omi": percent_correct_pairs(yo, omi[keep]) if keep else 0.0,
-            "hall_roc": roc_auc(yh > 1, hall[idx]),
-            "omi_roc": roc_auc(yo > 1, omi[keep]) if keep else float("nan"),
+            "hall_roc": _roc_auc_or_nan(yh > 1, hall[idx]),
+            "omi_roc": _roc_auc_or_nan(yo > 1, omi[keep]),
         }
     return HalOmiReport(per, _mean(per))
 
@@ -253,7 +284,7 @@ def evaluate_words(
                 if labels is not None and len(labels) == len(scores[k]):
                     ys.extend(labels)
                     xs.extend(scores[k])
-            out[key] = roc_auc(ys, xs) if ys else float("nan")
+            out[key] = _roc_auc_or_nan(ys, xs)
         per[d] = out
     return HalOmiReport(per, _mean(per))
 

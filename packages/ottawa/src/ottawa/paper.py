@@ -14,7 +14,7 @@ PAPER = Paper(
             "which a sentence-similarity score cannot",
             paper_value="abstract: 'the ability to distinguish between both error types' (qualitative; "
             "paper's HalOmi numbers are multilingual, 18 directions, not reproduced here)",
-            run="ottawa.claims:error_type_separation",
+            run="ottawa.claims.error_type_separation:run",
             quick_budget_s=75.0,
         ),
         Claim(
@@ -22,7 +22,7 @@ PAPER = Paper(
             statement="The adaptive null (one-side constrained OT) detects hallucinations and omissions "
             "better than balanced OT without null",
             paper_value="the method's motivation; the paper's own ablation numbers were not checked",
-            run="ottawa.claims:null_beats_balanced",
+            run="ottawa.claims.null_beats_balanced:run",
             quick_budget_s=30.0,
         ),
         Claim(
@@ -30,7 +30,7 @@ PAPER = Paper(
             statement="OTTAWA detects hallucinated and omitted words without MT internals",
             paper_value="abstract: 'perform word-level detection without accessing the MT system's "
             "internal states' (qualitative)",
-            run="ottawa.claims:word_level",
+            run="ottawa.claims.word_level:run",
             quick_budget_s=75.0,
         ),
     ),

@@ -1,7 +1,7 @@
 import numpy as np
 from ottawa.baselines import sentence_cosine
 from ottawa.encoder import WordEncoder
-from ottawa.evaluate import score_methods
+from ottawa.scoring import score_methods
 
 
 def _spied(encoder):
