@@ -1,3 +1,6 @@
+import hashlib
+import json
+
 import pytest
 from papershelf.data import read_records, read_text_classification, synthetic_text_classification
 from papershelf.errors import UserError
@@ -58,6 +61,59 @@ def test_synthetic_task_is_seeded_balanced_and_holds_out_words():
     train_words = {w for t in a.train.texts for w in t.split()} & topic
     test_words = {w for t in a.test.texts for w in t.split()} & topic
     assert not train_words & test_words
+
+
+def _digest(task) -> str:
+    blob = [task.train.texts, task.train.labels, task.test.texts, task.test.labels]
+    return hashlib.sha256(json.dumps([*blob, task.train.label_names]).encode()).hexdigest()[:16]
+
+
+# Pinned on the code before the word list moved to papershelf/resources/topic_words.json:
+# the synthetic task must stay byte-identical for a seed, or every claim built on it moves.
+@pytest.mark.parametrize(
+    ("kwargs", "digest", "first_train_text"),
+    [
+        (
+            {"num_classes": 4, "n_train": 64, "n_test": 32, "seed": 0},
+            "2b288b638899cad7",
+            "plane limousine a which wolf from each before such from van it",
+        ),
+        (
+            {"num_classes": 8, "n_train": 200, "n_test": 100, "seed": 3, "words_per_text": 8},
+            "c57c9d98484611be",
+            "egg beef opera apple only where this of",
+        ),
+    ],
+)
+def test_synthetic_task_is_unchanged(kwargs, digest, first_train_text):
+    task = synthetic_text_classification(**kwargs)
+    assert task.train.texts[0] == first_train_text
+    assert _digest(task) == digest
+
+
+def test_synthetic_task_with_tokenizer_is_unchanged():
+    from papershelf.models import offline_encoder_path
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(offline_encoder_path())
+    task = synthetic_text_classification(tokenizer, num_classes=4, n_train=64, n_test=32, seed=0)
+    assert (
+        task.train.texts[0] == "more which which such pasta canoe this from much taxi truck before"
+    )
+    assert _digest(task) == "72c459de30592952"
+
+
+def test_word_list_is_the_shipped_data_file():
+    from importlib.resources import files
+
+    from papershelf.data import CATEGORIES, FILLER, TOPIC_WORDS_FILE
+
+    doc = json.loads(files("papershelf").joinpath(TOPIC_WORDS_FILE).read_text(encoding="utf-8"))
+    assert list(CATEGORIES) == list(doc["categories"]) == [
+        "animals", "food", "vehicles", "body", "jobs", "sports", "weather", "music",
+    ]  # fmt: skip
+    assert CATEGORIES["music"][-1] == "piano" and FILLER[:3] == ("the", "a", "of")
+    assert sum(map(len, CATEGORIES.values())) + len(FILLER) == 300
 
 
 @pytest.mark.parametrize(
