@@ -6,7 +6,6 @@ import subprocess
 import sys
 import time
 
-import pytest
 import torch
 from flows.data import read_csv, rotated_t2, write_csv
 
@@ -85,20 +84,3 @@ def test_cli_errors_are_one_line(tmp_path):
     assert res.returncode == 2 and "features must be even" in res.stderr
     res = _flows("sample", str(tmp_path / "nowhere"))
     assert res.returncode == 2 and "error: model:" in res.stderr
-
-
-def test_fit_under_a_group_uses_one_shared_scale_and_no_shift(tmp_path):
-    """A per-coordinate scaler would break the C4 symmetry of the fitted density."""
-    import json
-
-    data = tmp_path / "pts.csv"
-    x = torch.randn(64, 4, generator=torch.Generator().manual_seed(0)) * torch.tensor([1, 2, 3, 4])
-    write_csv(data, x + 5)
-    run = tmp_path / "g"
-    args = ["--arch", "gresflow", "--group", "C4", "--transforms", "1", "--hidden", "8"]
-    res = _flows("fit", str(data), *args, "--steps", "2", "--batch", "32", "--out", str(run))
-    assert res.returncode == 0, res.stderr
-    scaler = json.loads((run / "model_config.json").read_text())["scaler"]
-    assert scaler["center"] == [0.0] * 4
-    rms = float((x + 5).pow(2).mean().sqrt())
-    assert scaler["scale"] == pytest.approx([rms] * 4, rel=1e-5)

@@ -1,14 +1,14 @@
-"""Every flow family: distribution API, rsample/log_prob consistency, gradients, save/load via
-FlowConfig, 2-D grid mass, linear growth of the clamped families, extreme inputs."""
+"""Every flow family: distribution API, rsample/log_prob consistency, gradients, 2-D grid mass,
+linear growth of the clamped families, extreme inputs, bad parameters refused."""
 
 from __future__ import annotations
 
 import flows
 import pytest
 import torch
-from flows.config import FlowConfig, build_flow, load_flow, save_flow
 from flows.metrics import grid_mass
 from flows.testing import FLOW_DIMS, FLOWS, _randomize
+from papershelf.errors import UserError
 
 
 @pytest.mark.parametrize("name", list(FLOWS))
@@ -45,29 +45,6 @@ def test_2d_density_integrates_to_one(name):
         dist.log_prob, box=box, n=200 if "Res" in name else 300, outside_fraction=outside
     )
     assert abs(mass - 1) < 1.5e-2, mass
-
-
-@pytest.mark.parametrize("arch", ["maf", "nsf", "realnvp", "resflow", "gresflow", "giaf"])
-def test_save_load_roundtrip_through_config(arch, tmp_path):
-    d = 4
-    cfg = FlowConfig(
-        features=d,
-        arch=arch,
-        transforms=2,
-        hidden=(8,),
-        group="C4" if arch.startswith("g") else None,
-        base="student-t" if arch == "maf" else "normal",
-    )
-    torch.manual_seed(0)
-    flow = build_flow(cfg)
-    _randomize(flow, 0.1)
-    flow.eval()
-    save_flow(tmp_path, flow, cfg, {"note": 1})
-    loaded, cfg2, meta = load_flow(tmp_path)
-    assert cfg2 == cfg and meta["note"] == 1
-    x = torch.randn(5, d)
-    assert torch.equal(flow().log_prob(x), loaded().log_prob(x))
-    assert (tmp_path / "model.safetensors").is_file() and (tmp_path / "model_config.json").is_file()
 
 
 @pytest.mark.parametrize("name", ["MAF", "NSF-AR", "RealNVP"])
@@ -110,3 +87,23 @@ def test_param_groups_give_df_ten_times_the_lr():
     flow = flows.TAF(2, transforms=1)
     groups = flow.param_groups(1e-3)
     assert groups[1]["lr"] == pytest.approx(1e-2) and groups[1]["params"][0] is flow.base.theta
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda: flows.MAF(0), "features"),
+        (lambda: flows.MAF(2, transforms=0), "transforms"),
+        (lambda: flows.NSF(2, bins=1), "bins: a spline needs bins >= 2"),
+        (lambda: flows.NSF(2, bound=0.0), "bound"),
+        (lambda: flows.ResFlow(2, coeff=1.2), "coeff"),
+        (lambda: flows.ResFlow(2, logdet="roulette", n_exact_terms=-1), "n_exact_terms"),
+        (lambda: flows.ResFlow(2, logdet="roulette", p=1.0), "roulette probability"),
+        (lambda: flows.ResFlow(2, logdet="magic"), "logdet"),
+        (lambda: flows.RealNVP(2, scale="huge"), "scale"),
+        (lambda: flows.transforms.AffineCoupling(1), "coupling layers need features >= 2"),
+    ],
+)
+def test_bad_parameters_refused(make, match):
+    with pytest.raises(UserError, match=match):
+        make()

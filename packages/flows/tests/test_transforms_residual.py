@@ -1,45 +1,13 @@
-"""Residual blocks: unbiased Russian roulette, biased truncated series, fixed-point inverse,
-planar/radial invertibility constraints."""
+"""Residual blocks: roulette log-det matches the exact one on average, fixed-point inverse,
+gradients of the stochastic estimators."""
 
 from __future__ import annotations
 
 import math
 
-import flows
 import pytest
 import torch
-from flows import logdet
-from flows.transforms import Planar, Radial, ResidualBlock
-
-
-def _contraction(d: int = 3, norm: float = 0.8) -> torch.Tensor:
-    g = torch.Generator().manual_seed(0)
-    a = torch.randn(d, d, generator=g, dtype=torch.float64)
-    return a / torch.linalg.matrix_norm(a, ord=2) * norm
-
-
-def test_russian_roulette_is_unbiased_and_series_is_biased():
-    """Mean of 10^4 draws (D=3) within 3 standard errors of the exact log det."""
-    jac = _contraction()
-    exact = float(logdet.exact(jac))
-    gen = torch.Generator().manual_seed(1)
-    n = 10_000
-    v = (torch.randint(0, 2, (n, 3), generator=gen) * 2 - 1).double()
-    vjp = lambda w: w @ jac  # noqa: E731
-    draws = torch.stack(
-        [
-            logdet.russian_roulette(vjp, v[i : i + 1], p=0.5, n_exact_terms=2, generator=gen)[0]
-            for i in range(n)
-        ]
-    )
-    mean, se = float(draws.mean()), float(draws.std() / math.sqrt(n))
-    assert abs(mean - exact) < 3 * se, (mean, exact, se)
-    series = logdet.power_series(vjp, v, n_terms=1)
-    s_mean, s_se = float(series.mean()), float(series.std() / math.sqrt(n))
-    torch.testing.assert_close(
-        torch.tensor(s_mean, dtype=torch.float64), torch.trace(jac), atol=4 * s_se, rtol=0
-    )
-    assert abs(s_mean - exact) > 5 * s_se  # the truncation bias is far above the noise
+from flows.transforms import ResidualBlock
 
 
 def test_residual_block_roulette_matches_exact_on_average():
@@ -63,50 +31,6 @@ def test_fixed_point_inverse_error_bound():
     x, _ = block().call_and_ladj(z)
     assert block.last_iterations < block.max_iter
     torch.testing.assert_close(x + block.g(x), z, atol=1e-8, rtol=0)
-
-
-def test_planar_and_radial_constraints_keep_det_positive():
-    torch.manual_seed(0)
-    p = Planar(2).double()
-    with torch.no_grad():
-        p.w.copy_(torch.tensor([1.0, 2.0]))
-        p.u.copy_(-5 * p.w / (p.w @ p.w))  # raw w.u = -5
-    r = Radial(2).double()
-    with torch.no_grad():
-        r.raw_alpha.fill_(0.5)
-        r.raw_beta.fill_(-10.0)
-    grid = torch.stack(
-        torch.meshgrid(
-            torch.linspace(-5, 5, 41, dtype=torch.float64),
-            torch.linspace(-5, 5, 41, dtype=torch.float64),
-            indexing="ij",
-        ),
-        -1,
-    )
-    grid = grid.reshape(-1, 2)
-    for layer in (p, r):
-        t = layer.eval()()
-        for z in grid[::37]:
-            jac = torch.autograd.functional.jacobian(lambda v, t=t: t(v[None])[0], z)
-            assert torch.linalg.det(jac) > 0
-
-
-def test_reverse_kl_planar_training_stays_finite():
-    torch.manual_seed(0)
-    flow = flows.PlanarFlow(2, transforms=8)
-    opt = torch.optim.Adam(flow.parameters(), lr=1e-2)
-    means = torch.tensor([[2.0, 0.0], [-2.0, 0.0]])
-
-    def log_target(x):
-        return torch.logsumexp(-0.5 * ((x[:, None] - means) ** 2).sum(-1) / 0.25, dim=1)
-
-    for _ in range(300):
-        x, lp = flow().rsample_and_log_prob((64,))
-        loss = (lp - log_target(x)).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        assert torch.isfinite(loss)
 
 
 @pytest.mark.filterwarnings("ignore:logdet='series' is a biased estimator")

@@ -39,7 +39,7 @@ _EXPORTS = {
     "FlowDistribution": "flows.distributions",
     "FlowConfig": "flows.config",
     "build_flow": "flows.config",
-    "fit": "flows.training",
+    "fit": "flows.fitting",
     "save_flow": "flows.config",
     "load_flow": "flows.config",
 }

@@ -1,6 +1,7 @@
 """``flows``: fit a flow to a CSV, sample it, score points, tail diagnostics, reproduce, bench.
 
-Torch is imported inside the commands so that ``flows --help`` answers at once.
+A thin typer app: each command parses its options and calls ``flows.workflow``, imported
+inside the command (with torch) so that ``flows --help`` answers at once.
 """
 
 from __future__ import annotations
@@ -57,16 +58,10 @@ def fit(
     out: Annotated[Path, typer.Option(help="output folder")] = Path("runs/flow"),
 ) -> None:
     """Fit a flow by maximum likelihood; writes model.safetensors + model_config.json (+ plot for 2-D)."""
-    import torch
-    from papershelf.train import TrainConfig
-    from papershelf.train import fit as train_fit
+    from flows.workflow import fit_csv
 
-    from flows.config import FlowConfig, build_flow, save_flow
-    from flows.data import RobustScaler, read_csv
-
-    x = read_csv(data)
-    config = FlowConfig(
-        features=x.shape[1],
+    report = fit_csv(
+        data,
         arch=arch,
         base=base,
         df=df,
@@ -74,82 +69,19 @@ def fit(
         transforms=transforms,
         hidden=_hidden(hidden),
         bins=bins,
-    )
-    torch.manual_seed(seed)
-    d = x.shape[1]
-    if not standardize:
-        scaler = RobustScaler(torch.zeros(d), torch.ones(d))
-    elif group is not None:
-        # a per-coordinate scaler would break the symmetry: one shared scale, no shift
-        scaler = RobustScaler(torch.zeros(d), torch.full((d,), float(x.pow(2).mean().sqrt())))
-    else:
-        scaler = RobustScaler.fit(x)
-    z = scaler.transform(x)
-    flow = build_flow(config)
-    optimizer = torch.optim.Adam(flow.param_groups(lr, df_lr_mult))
-    batch = min(batch, len(z))
-    tc = TrainConfig(
-        max_steps=steps,
+        steps=steps,
+        batch=batch,
         lr=lr,
-        batch_size=batch,
-        max_grad_norm=5.0,
+        df_lr_mult=df_lr_mult,
         seed=seed,
-        out_dir=out / "checkpoints",
-        progress=True,
-        log_every=20,
+        standardize=standardize,
+        out=out,
     )
-    state = train_fit(flow, z, lambda m, b: -m().log_prob(b).mean(), tc, optimizer=optimizer)
-    flow.eval()
-    with torch.no_grad():
-        nll = float(-flow().log_prob(z).mean()) - scaler.log_abs_det()
-    meta = {
-        "scaler": {"center": scaler.center.tolist(), "scale": scaler.scale.tolist()},
-        "train": {
-            "steps": steps,
-            "batch": batch,
-            "lr": lr,
-            "df_lr_mult": df_lr_mult,
-            "seed": seed,
-            "data": str(data),
-            "final_train_nll": nll,
-            "last_loss": state.losses[-1] if state.losses else None,
-        },
-    }
-    if config.base == "student-t":
-        meta["df"] = [float(v) for v in flow.base.df.detach()]
-    save_flow(out, flow, config, meta)
-    print(f"train NLL {nll:.4f} nats (data units); saved {out / 'model.safetensors'}")
-    if "df" in meta:
-        print(f"learned degrees of freedom: {', '.join(f'{v:.3g}' for v in meta['df'])}")
-    if x.shape[1] == 2:
-        from flows.claims.common import plot_densities
-
-        with torch.no_grad():
-            samples = scaler.inverse(flow().sample((5000,)))
-        box = float(x.abs().quantile(0.99)) * 1.2
-
-        def logp(p: torch.Tensor) -> torch.Tensor:
-            return flow().log_prob(scaler.transform(p)) + scaler.log_abs_det()
-
-        plot_densities(
-            out / "density.png", {"data": x, "density": logp, "samples": samples}, box=box
-        )
-        print(f"plot: {out / 'density.png'}")
-
-
-def _load(model: Path):
-    import torch
-
-    from flows.config import load_flow
-    from flows.data import RobustScaler
-
-    flow, config, meta = load_flow(model)
-    sc = meta.get("scaler") or {}
-    d = config.features
-    scaler = RobustScaler(
-        torch.tensor(sc.get("center", [0.0] * d)), torch.tensor(sc.get("scale", [1.0] * d))
-    )
-    return flow, config, scaler
+    print(f"train NLL {report.nll:.4f} nats (data units); saved {report.model}")
+    if report.df is not None:
+        print(f"learned degrees of freedom: {', '.join(f'{v:.3g}' for v in report.df)}")
+    if report.plot is not None:
+        print(f"plot: {report.plot}")
 
 
 @app.command()
@@ -160,17 +92,9 @@ def sample(
     out: Annotated[Path, typer.Option(help="CSV to write")] = Path("samples.csv"),
 ) -> None:
     """Draw samples from a fitted flow (in data units)."""
-    import torch
+    from flows.workflow import sample_csv
 
-    from flows.data import write_csv
-
-    if n < 1:
-        raise UserError(f"n: must be >= 1, got {n}")
-    flow, config, scaler = _load(model)
-    torch.manual_seed(seed)
-    with torch.no_grad():
-        x = scaler.inverse(flow().sample((n,)))
-    write_csv(out, x, [f"x{i}" for i in range(config.features)])
+    sample_csv(model, n=n, seed=seed, out=out)
     print(f"wrote {n} samples to {out}")
 
 
@@ -183,16 +107,10 @@ def logprob(
     ),
 ) -> None:
     """Log-density of each row of a CSV under a fitted flow (nats, data units)."""
-    import torch
+    from flows.workflow import logprob_csv
 
-    from flows.data import read_csv, write_csv
-
-    flow, config, scaler = _load(model)
-    x = read_csv(data, features=config.features)
-    with torch.no_grad():
-        lp = flow().log_prob(scaler.transform(x)) + scaler.log_abs_det()
-    write_csv(out, lp, ["log_prob"])
-    print(f"mean log p = {float(lp.mean()):.4f} over {len(x)} rows; wrote {out}")
+    mean, rows = logprob_csv(model, data, out=out)
+    print(f"mean log p = {mean:.4f} over {rows} rows; wrote {out}")
 
 
 @app.command()
@@ -203,13 +121,10 @@ def tails(
     ] = 0.005,
 ) -> None:
     """Per-column Hill tail index nu (survival ~ x^-nu) and Parzen alpha = 1 + 1/nu."""
-    from flows.data import read_csv
-    from flows.tails import hill, parzen_alpha
+    from flows.workflow import tails_csv
 
-    x = read_csv(data)
-    nu = hill(x, k if k < 1 else int(k))
-    for i, v in enumerate(nu.tolist()):
-        print(f"column {i + 1}: nu = {v:.3f}, alpha = {parzen_alpha(v):.3f}")
+    for i, (nu, alpha) in enumerate(tails_csv(data, k)):
+        print(f"column {i + 1}: nu = {nu:.3f}, alpha = {alpha:.3f}")
 
 
 def main() -> None:

@@ -2,15 +2,21 @@
 
 A saved flow is a folder with ``model.safetensors`` and ``model_config.json`` (the config,
 plus the data scaler) written atomically by ``papershelf.checkpoint``.
+
+``FlowConfig`` is a ``papershelf.config.Config``: ``from_dict`` refuses unknown keys (with
+the known ones listed) where the hand-written version of ``flows`` 0.1 dropped them silently.
+Saved folders stay loadable: every version wrote exactly the fields below, so only a
+hand-edited ``model_config.json`` with a misspelt or foreign key is now refused.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from papershelf.config import Config, check_choice, check_range
 from papershelf.errors import UserError
 
 __all__ = ["ARCHS", "FlowConfig", "build_flow", "load_flow", "parse_group", "save_flow"]
@@ -30,6 +36,7 @@ ARCHS = (
     "giaf",
 )
 BASES = ("normal", "student-t")
+DFS = ("shared", "per-dim")
 G_ARCHS = ("gresflow", "gcoupling", "giaf")
 
 
@@ -47,8 +54,14 @@ def parse_group(name: str):
 
 
 @dataclass
-class FlowConfig:
-    """Architecture and base of a flow (validated on construction)."""
+class FlowConfig(Config):
+    """Architecture and base of a flow (validated on construction).
+
+    ``to_dict``/``from_dict``/``to_json``/``from_json`` come from ``papershelf.config.Config``:
+    an unknown key is refused with the list of known fields. Folders saved by earlier
+    versions of ``flows`` still load: their ``model_config.json`` holds exactly these fields
+    (the older ``from_dict`` dropped unknown keys silently, but none was ever written).
+    """
 
     features: int
     arch: str = "maf"
@@ -65,17 +78,15 @@ class FlowConfig:
 
     def __post_init__(self) -> None:
         self.hidden = tuple(int(h) for h in self.hidden)
-        if not isinstance(self.features, int) or self.features < 1:
-            raise UserError(f"features: must be an integer >= 1, got {self.features!r}")
-        if self.arch not in ARCHS:
-            raise UserError(f"arch: must be one of {', '.join(ARCHS)}, got {self.arch!r}")
-        if self.base not in BASES:
-            raise UserError(f"base: must be 'normal' or 'student-t', got {self.base!r}")
-        if self.df not in ("shared", "per-dim"):
-            raise UserError(f"df: must be 'shared' or 'per-dim', got {self.df!r}")
-        if not isinstance(self.transforms, int) or self.transforms < 1:
-            raise UserError(f"transforms: must be an integer >= 1, got {self.transforms!r}")
-        if any(h < 1 for h in self.hidden) or not self.hidden:
+        super().__post_init__()
+
+    def validate(self) -> None:
+        _check_count("features", self.features)
+        check_choice("arch", self.arch, ARCHS)
+        check_choice("base", self.base, BASES)
+        check_choice("df", self.df, DFS)
+        _check_count("transforms", self.transforms)
+        if not self.hidden or any(h < 1 for h in self.hidden):
             raise UserError(f"hidden: must be positive sizes like 64,64, got {self.hidden}")
         if self.arch in ("nsf", "nsf-coupling") and self.bins < 2:
             raise UserError(f"bins: a spline needs bins >= 2, got {self.bins}")
@@ -88,15 +99,12 @@ class FlowConfig:
         elif self.group is not None:
             raise UserError(f"group: only {', '.join(G_ARCHS)} take a group, not {self.arch}")
 
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["hidden"] = list(self.hidden)
-        return d
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> FlowConfig:
-        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
+def _check_count(field_name: str, value: object) -> None:
+    """An integer >= 1 (``check_range`` would also let ``2.5`` through)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UserError(f"{field_name}: must be an integer >= 1, got {value!r}")
+    check_range(field_name, value, low=1)
 
 
 def build_flow(config: FlowConfig):

@@ -1,4 +1,8 @@
-"""The three flow papers' claims (light: no torch import)."""
+"""The three flow papers' claims (light: no torch import).
+
+Every claim trains tiny 2-D flows, so each runs on one torch thread (``threads=1``, applied
+by papershelf's runner; ``PAPERSHELF_THREADS`` overrides it).
+"""
 
 from papershelf.registry import Claim, Paper
 
@@ -23,6 +27,7 @@ PAPER = Paper(
             ),
             run="flows.claims.taf_tails:run",
             quick_budget_s=30.0,
+            threads=1,  # tiny models: intra-op threads only add overhead
         ),
         Claim(
             id="spline-vs-affine",
@@ -36,6 +41,7 @@ PAPER = Paper(
             ),
             run="flows.claims.spline_vs_affine:run",
             quick_budget_s=90.0,
+            threads=1,  # tiny models: intra-op threads only add overhead
         ),
         Claim(
             id="equivariant-efficiency",
@@ -48,8 +54,9 @@ PAPER = Paper(
                 "EFNF (arXiv 2110.08649): lower bits/dim and better data efficiency than "
                 "non-equivariant flows; exact values unverified"
             ),
-            run="flows.claims.equivariant:run",
+            run="flows.claims.equivariant_efficiency:run",
             quick_budget_s=90.0,
+            threads=1,  # tiny models: intra-op threads only add overhead
         ),
     ),
     bench="flows.bench:run",

@@ -1,24 +1,22 @@
-"""Helpers shared by the claims: seeding, versions, density plots."""
+"""Density plots of 2-D flows: heat maps of a log-density on a grid, scatter plots of samples.
+
+Used by the claims (``flows.claims.*``) and by ``flows fit`` on 2-D data.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 from torch import Tensor
 
-
-def seeded(seed: int) -> torch.Generator:
-    """Seed every source of randomness; return a generator seeded with ``seed``."""
-    from papershelf.seeding import seed_everything
-
-    return seed_everything(seed)
+__all__ = ["density_grid", "plot_densities"]
 
 
 @torch.no_grad()
 def density_grid(log_prob: Callable[[Tensor], Tensor], box: float, n: int = 200) -> Tensor:
+    """``exp(log_prob)`` on an ``n x n`` grid over ``[-box, box]^2``, rows along y."""
     xs = torch.linspace(-box, box, n)
     xx, yy = torch.meshgrid(xs, xs, indexing="xy")
     pts = torch.stack([xx.flatten(), yy.flatten()], -1)
@@ -58,15 +56,3 @@ def plot_densities(
     fig.savefig(path, dpi=90)
     plt.close(fig)
     return path.name
-
-
-@contextmanager
-def single_thread() -> Iterator[None]:
-    """Run tiny models on one torch thread (intra-op threads only add overhead at this size);
-    also a decorator, ``@single_thread()``."""
-    saved = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(saved)

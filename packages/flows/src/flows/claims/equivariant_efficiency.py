@@ -8,17 +8,17 @@ import time
 
 import torch
 from papershelf.registry import Result, RunContext
+from papershelf.seeding import seed_everything
 
-from flows.claims.common import plot_densities, seeded, single_thread
 from flows.data import eight_gaussians
 from flows.equivariant import GResFlow
+from flows.fitting import fit, mean_nll
 from flows.flow import ResFlow
 from flows.groups import C
 from flows.metrics import symmetry_error
-from flows.training import fit, mean_nll
+from flows.plots import plot_densities
 
 
-@single_thread()
 def run(ctx: RunContext) -> Result:
     quick = ctx.quick
     seeds = [ctx.seed] if quick else [ctx.seed + i for i in range(3)]
@@ -28,7 +28,7 @@ def run(ctx: RunContext) -> Result:
     start = time.perf_counter()
     per_seed, plots = [], []
     for seed in seeds:
-        gen = seeded(seed)
+        gen = seed_everything(seed)
         pool = eight_gaussians(n_large, gen)
         test = eight_gaussians(5000, gen)
         runs = {

@@ -7,12 +7,13 @@ import time
 
 import torch
 from papershelf.registry import Result, RunContext
+from papershelf.seeding import seed_everything
 
-from flows.claims.common import plot_densities, seeded, single_thread
 from flows.data import CHECKERBOARD_ENTROPY, toy
+from flows.fitting import fit, mean_nll
 from flows.flow import NSF, RealNVP
 from flows.metrics import grid_mass
-from flows.training import fit, mean_nll
+from flows.plots import plot_densities
 
 BOX = 6.0
 
@@ -34,7 +35,6 @@ def _mass(flow) -> float:
     return grid_mass(d.log_prob, box=BOX, n=400, outside_fraction=outside)
 
 
-@single_thread()
 def run(ctx: RunContext) -> Result:
     quick = ctx.quick
     datasets = ["checkerboard"] if quick else ["checkerboard", "moons", "rings", "8gaussians"]
@@ -48,7 +48,7 @@ def run(ctx: RunContext) -> Result:
     for name in datasets:
         table[name] = {m: [] for m in _models(layers)}
         for seed in seeds:
-            gen = seeded(seed)
+            gen = seed_everything(seed)
             train, test = toy(name, n_train, gen), toy(name, n_test, gen)
             trained = {}
             for model_name, make in _models(layers).items():

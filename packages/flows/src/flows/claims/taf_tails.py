@@ -13,13 +13,14 @@ import time
 
 import torch
 from papershelf.registry import Result, RunContext
+from papershelf.seeding import seed_everything
 
-from flows.claims.common import plot_densities, seeded, single_thread
 from flows.data import RobustScaler, rotated_t2, rotation_q
 from flows.distributions import StudentT
+from flows.fitting import fit, mean_nll
 from flows.flow import MAF
+from flows.plots import plot_densities
 from flows.tails import far_tail_gap, hill, t2_tail_sample, t_logpdf
-from flows.training import fit, mean_nll
 
 RADII = (30.0, 300.0, 3000.0)
 
@@ -40,7 +41,6 @@ def _model_logp(flow, scaler: RobustScaler, x: torch.Tensor) -> torch.Tensor:
         return flow().log_prob(scaler.transform(x)) + scaler.log_abs_det()
 
 
-@single_thread()
 def run(ctx: RunContext) -> Result:
     quick = ctx.quick
     seeds = [ctx.seed] if quick else [ctx.seed + i for i in range(3)]
@@ -53,7 +53,7 @@ def run(ctx: RunContext) -> Result:
     per_seed = []
     plots: list[str] = []
     for seed in seeds:
-        gen = seeded(seed)
+        gen = seed_everything(seed)
         train = rotated_t2(n_train, gen, q=q)
         test = rotated_t2(5000, gen, q=q).double()
         scaler = RobustScaler.fit(train)
