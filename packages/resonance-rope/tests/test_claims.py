@@ -16,6 +16,10 @@ def test_paper_record():
     assert cheapest.id == "feature-gap" and cheapest.quick_budget_s <= 30
     for claim in PAPER.claims:
         assert callable(claim.resolve())
+        assert claim.run == f"resonance_rope.claims.{claim.id.replace('-', '_')}:run"
+    threads = {c.id: c.threads for c in PAPER.claims}
+    assert threads == {"feature-gap": None, "posgen-cot": 1, "posgen-semi-recursive": 1}
+    assert PAPER.bench_threads == 1
 
 
 def test_feature_gap_claim_quick(tmp_path):
@@ -32,18 +36,15 @@ def test_feature_gap_claim_quick(tmp_path):
         json.loads((tmp_path / "results.json").read_text())["papers"][0]["id"] == "resonance-rope"
     )
     assert (tmp_path / "resonance-rope" / "feature-gap" / "feature_gap.png").is_file()
+    assert record["config"]["torch_threads"] >= 1
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("claim", ["posgen-cot", "posgen-semi-recursive"])
 def test_posgen_claim_quick_schema(tmp_path, claim):
-    from resonance_rope import claims as claims_mod
+    import importlib
 
-    fn = (
-        claims_mod.posgen_cot_claim
-        if claim == "posgen-cot"
-        else claims_mod.posgen_semi_recursive_claim
-    )
+    fn = importlib.import_module(f"resonance_rope.claims.{claim.replace('-', '_')}").run
     result = fn(RunContext(quick=True, seed=0, out=tmp_path))
     table = result.details["table"]
     assert set(table) == {"RoPE", "Resonance RoPE", "YaRN", "Resonance YaRN"}

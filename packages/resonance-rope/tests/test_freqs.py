@@ -16,10 +16,11 @@ from resonance_rope.freqs import (
     default_inv_freq,
     feature_gap,
     resonance_round,
+    rotary_angles,
     wavelengths,
     yarn_correction_range,
 )
-from resonance_rope.naive import naive_feature_gap
+from resonance_rope.naive import naive_feature_gap, naive_resonance_round, naive_rotary_angles
 from transformers import LlamaConfig
 from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
 from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding
@@ -206,6 +207,33 @@ def test_critical_pair_counts():
     assert critical_pair(128, 1e4, 4096) == 46  # LLaMA2
     assert critical_pair(64, 1e4, 64) == 9  # PosGen model
     assert wavelengths(default_inv_freq(64, 1e4))[8].item() == pytest.approx(62.83, abs=0.01)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    d=st.sampled_from([8, 16, 64, 128]),
+    base=st.floats(10, 1e6),
+    factor=st.floats(1, 16),
+    max_wavelength=st.one_of(st.none(), st.floats(1, 1e5)),
+)
+def test_resonance_round_equals_naive(d, base, factor, max_wavelength):
+    inv_freq = default_inv_freq(d, base) / factor
+    fast_inv, fast_lam = resonance_round(inv_freq, max_wavelength)
+    slow_inv, slow_lam = naive_resonance_round(inv_freq.tolist(), max_wavelength)
+    assert fast_lam.tolist() == slow_lam
+    torch.testing.assert_close(
+        fast_inv, torch.tensor(slow_inv, dtype=torch.float64), rtol=1e-15, atol=0
+    )
+
+
+@pytest.mark.parametrize("rope_type", ["default", "resonance", "resonance_yarn"])
+def test_rotary_angles_equals_naive(rope_type):
+    cfg = RopeConfig(32, rope_type=rope_type, factor=4.0, original_max_position_embeddings=64)
+    f = compute_rope(cfg)
+    positions = [0, 1, 5, 63, 64, 255, 4096, 32767]
+    fast = rotary_angles(torch.tensor(positions), f.inv_freq, f.int_wavelength)
+    slow = naive_rotary_angles(positions, f.inv_freq.tolist(), f.int_wavelength.tolist())
+    torch.testing.assert_close(fast, torch.tensor(slow, dtype=torch.float64), rtol=0, atol=0)
 
 
 @pytest.mark.parametrize("rope_type", ["default", "resonance", "yarn", "resonance_yarn"])

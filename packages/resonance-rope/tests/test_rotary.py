@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from resonance_rope import RopeConfig, RotaryEmbedding, apply_rotary
-from resonance_rope.naive import naive_resonance_table
+from resonance_rope.naive import naive_resonance_round, naive_rotary_angles
 
 
 def positions(n: int) -> torch.Tensor:
@@ -62,8 +64,13 @@ def test_prefix_consistency(rope_type):
 
 @pytest.mark.parametrize("d", [16, 64, 128])
 def test_vectorised_table_equals_loop(d):
+    """The module's table against Resonance RoPE built pair by pair, position by position:
+    lambda~ = round(2 pi / theta), theta~ = 2 pi / lambda~, angle (t mod lambda~) * theta~."""
     rot = RotaryEmbedding(RopeConfig(d, rope_type="resonance"), 300)
-    cos_ref, sin_ref = naive_resonance_table(d, 1e4, 300)
+    theta, lam = naive_resonance_round([1e4 ** (-2 * j / d) for j in range(d // 2)])
+    angles = naive_rotary_angles(list(range(300)), theta, lam)
+    cos_ref = [[math.cos(a) for a in row] for row in angles]
+    sin_ref = [[math.sin(a) for a in row] for row in angles]
     cos, sin = rot.table(300)
     half = d // 2
     torch.testing.assert_close(cos[:, :half], torch.tensor(cos_ref), rtol=0, atol=1e-7)

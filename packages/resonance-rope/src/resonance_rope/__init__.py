@@ -1,6 +1,7 @@
 """Resonance RoPE and the RoPE scaling family, with the PosGen benchmark.
 
-``import resonance_rope`` is light: torch-backed names are imported on first use.
+``import resonance_rope`` is light: the configs import no torch, and torch-backed names are
+imported on first use.
 """
 
 from __future__ import annotations
@@ -8,7 +9,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from resonance_rope.config import ROPE_TYPES, RopeConfig
+from resonance_rope.config import (
+    ROPE_TYPES,
+    DecoderConfig,
+    PosGenConfig,
+    RopeConfig,
+    TrainSettings,
+)
 
 _LAZY = {
     "compute_inv_freq": "resonance_rope.freqs",
@@ -25,14 +32,13 @@ _LAZY = {
     "patch_rope": "resonance_rope.hf",
     "use_exact_rotary": "resonance_rope.hf",
     "load_pretrained": "resonance_rope.hf",
-    "PosGenConfig": "resonance_rope.posgen_config",
     "make_posgen": "resonance_rope.posgen",
     "posgen_metrics": "resonance_rope.posgen",
-    "DecoderConfig": "resonance_rope.model",
     "PosGenDecoder": "resonance_rope.model",
+    "run_posgen": "resonance_rope.posgen_runs",
 }
 
-__all__ = ["ROPE_TYPES", "RopeConfig", *_LAZY]
+__all__ = ["ROPE_TYPES", "DecoderConfig", "PosGenConfig", "RopeConfig", "TrainSettings", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

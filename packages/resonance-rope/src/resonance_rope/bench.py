@@ -128,38 +128,39 @@ def freq_rows(repeats: int) -> list[BenchRow]:
 
 
 def train_step_rows(repeats: int) -> list[BenchRow]:
-    """One PosGenDecoder training step (batch 64, length 65) with RoPE vs Resonance RoPE."""
+    """One PosGenDecoder training step (batch 64, length 65) with RoPE vs Resonance RoPE.
+
+    The step is ``papershelf.train.training_step``: forward, backward, AdamW step, zero grad.
+    """
     import torch
     import torch.nn.functional as F
+    from papershelf.train import training_step
 
-    from resonance_rope.config import RopeConfig
-    from resonance_rope.model import DecoderConfig, PosGenDecoder
+    from resonance_rope.config import DecoderConfig, RopeConfig
+    from resonance_rope.model import PosGenDecoder
 
     tokens = torch.randint(0, 18, (64, 65), generator=torch.Generator().manual_seed(0))
+
+    def loss_fn(model, batch):
+        logits = model(batch)
+        return F.cross_entropy(logits[:, :-1].reshape(-1, 18), batch[:, 1:].reshape(-1))
+
     cases = {}
     for name, rope in (("default", "default"), ("resonance", "resonance")):
         torch.manual_seed(0)
         model = PosGenDecoder(DecoderConfig(), RopeConfig(32, rope_type=rope))
-        opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
-
-        def step(model=model, opt=opt):
-            logits = model(tokens)
-            loss = F.cross_entropy(logits[:, :-1].reshape(-1, 18), tokens[:, 1:].reshape(-1))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-
-        cases[f"posgen train step {name}"] = step
+        step = training_step(model, loss_fn, torch.optim.AdamW(model.parameters(), lr=1e-4))
+        cases[f"posgen train step {name}"] = lambda step=step: step(tokens)
     return compare(
         cases, baseline="posgen train step default", params={"T": 65}, warmup=2, repeats=repeats
     )
 
 
 def run(quick: bool = True) -> BenchReport:
-    """The bench of ``resonance-rope bench``; ``quick`` uses fewer lengths and repeats."""
-    import torch
+    """The bench of ``resonance-rope bench``; ``quick`` uses fewer lengths and repeats.
 
-    torch.set_num_threads(1)  # 2 threads on this shared VM time in scheduler quanta (16 ms steps)
+    It runs on ``PAPER.bench_threads`` (1) torch threads, set by papershelf's runner.
+    """
     repeats = 3 if quick else 7
     fwd_lengths = (512, 2048, 8192) if quick else (512, 1024, 2048, 4096, 8192)
     table_lengths = (256, 4096, 32768) if quick else (256, 1024, 4096, 16384, 32768)

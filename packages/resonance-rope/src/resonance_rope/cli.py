@@ -1,19 +1,19 @@
 """``resonance-rope``: frequency tables, PosGen train-short/test-long, HF patching, reproduce, bench.
 
-Thin: parse, build configs, call the library. torch is imported inside commands.
+Thin: parse, build configs, call ``resonance_rope.workflow`` (imported inside the commands,
+so ``--help`` never imports torch).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from papershelf.cli import make_app, run_app
-from papershelf.errors import UserError
+from papershelf.config import check_choice
 
-from resonance_rope.config import BASE_TYPES, ROPE_TYPES, RopeConfig
+from resonance_rope.config import BASE_TYPES, POSGEN_ROPES, ROPE_TYPES, PosGenConfig, RopeConfig
 
 app = make_app(
     "resonance-rope",
@@ -65,87 +65,9 @@ def freqs(
         beta_slow=beta_slow,
         ramp=ramp,
     )
-    from resonance_rope.freqs import (
-        compute_rope,
-        default_inv_freq,
-        feature_gap,
-        wavelengths,
-        yarn_extrapolation_weight,
-    )
+    from resonance_rope.workflow import freqs_report, print_freqs
 
-    length = train_len or cfg.train_len or 4096
-    gap_len = test_len or int(length * max(cfg.factor, 4.0))
-    if gap_len <= length:
-        raise UserError(f"test_len: must be > train_len = {length}, got {gap_len}")
-    f = compute_rope(cfg)
-    lam_orig = wavelengths(default_inv_freq(cfg.rotary_dim, cfg.base))
-    lam = wavelengths(f.inv_freq)
-    gap = feature_gap(
-        f.inv_freq, length, gap_len, f.int_wavelength if cfg.exact_periodicity else None
-    )
-    weight = (
-        yarn_extrapolation_weight(cfg, cfg.original_max_position_embeddings)
-        if cfg.rope_type in ("yarn", "dynamic_yarn")
-        else None
-    )
-    rows = []
-    for j in range(lam.numel()):
-        rows.append(
-            {
-                "pair": j,
-                "lambda_rope": float(lam_orig[j]),
-                "lambda": float(lam[j]),
-                "integer": int(f.int_wavelength[j]) or None,
-                "pre_critical": bool(lam[j] <= length),
-                "yarn_extrapolation_weight": None if weight is None else float(weight[j]),
-                "feature_gap": float(gap[j]),
-            }
-        )
-    n_pre = sum(r["pre_critical"] for r in rows)
-    summary = {
-        "rope_type": cfg.type_name,
-        "attention_factor": f.attention_factor,
-        "logit_scale": f.attention_factor**2,
-        "train_len": length,
-        "test_len": gap_len,
-        "pre_critical_pairs": n_pre,
-        "pairs": len(rows),
-        "max_gap_pre_critical": max(
-            (r["feature_gap"] for r in rows if r["pre_critical"]), default=0.0
-        ),
-    }
-    if as_json:
-        print(json.dumps({"config": cfg.to_dict(), "summary": summary, "pairs": rows}, indent=1))
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(
-        title=f"{cfg.type_name}: d={head_dim}, b={base:g}, s={cfg.factor:g}, L={length}, L'={gap_len}"
-    )
-    for col in ("pair", "lambda RoPE", "lambda", "integer", "split", "yarn w", "gap (eq. 8)"):
-        table.add_column(col, justify="right")
-    for r in rows:
-        table.add_row(
-            str(r["pair"]),
-            f"{r['lambda_rope']:.2f}",
-            f"{r['lambda']:.2f}",
-            str(r["integer"] or "-"),
-            "pre" if r["pre_critical"] else "post",
-            "-"
-            if r["yarn_extrapolation_weight"] is None
-            else f"{r['yarn_extrapolation_weight']:.3f}",
-            f"{r['feature_gap']:.3g}",
-        )
-    con = Console()
-    con.print(table)
-    con.print(
-        f"attention factor {f.attention_factor:.5f} (logits x {f.attention_factor**2:.4f}); "
-        f"{n_pre} of {len(rows)} pairs pre-critical; max pre-critical gap {summary['max_gap_pre_critical']:.3g}"
-    )
-
-
-POSGEN_ROPES = ("default", "resonance", "yarn", "resonance_yarn")
+    print_freqs(freqs_report(cfg, train_len, test_len), as_json=as_json)
 
 
 @app.command()
@@ -178,10 +100,7 @@ def posgen(
     device: str = "cpu",
 ) -> None:
     """Train on short PosGen sequences, test on long ones; per-position accuracy plot in --out."""
-    if rope not in POSGEN_ROPES:
-        raise UserError(f"rope: {rope!r} is unknown; choose from {', '.join(POSGEN_ROPES)}")
-    from resonance_rope.posgen_config import PosGenConfig
-
+    check_choice("rope", rope, POSGEN_ROPES)  # before torch loads: a typo fails at once
     task_cfg = PosGenConfig(
         task,
         train_len=train_len,
@@ -192,7 +111,7 @@ def posgen(
         split=split,
         seed=seed,
     )
-    from resonance_rope.train_cli import run_posgen_command
+    from resonance_rope.workflow import run_posgen_command
 
     summary = run_posgen_command(
         task_cfg,
@@ -225,27 +144,22 @@ def patch(
     beta_slow: float = 1.0,
 ) -> None:
     """Write a copy of a model with new rope_parameters (load it after register_hf_rope_types())."""
-    if rope_type not in ROPE_TYPES:
-        raise UserError(f"type: {rope_type!r} is unknown; choose from {', '.join(ROPE_TYPES)}")
-    from resonance_rope.hf import load_pretrained, patch_rope
+    check_choice("type", rope_type, ROPE_TYPES)
+    from resonance_rope.workflow import patch_model
 
-    model = load_pretrained(model_dir)
-    params: dict = {"rope_type": rope_type}
-    if rope_type not in ("default", "resonance") or factor != 1.0:
-        params["factor"] = factor
-    if original_max is not None:
-        params["original_max_position_embeddings"] = original_max
-    if rope_type.endswith("yarn"):
-        params.update(beta_fast=beta_fast, beta_slow=beta_slow)
-    base_type = rope_type.removeprefix("resonance_")
-    if base_type in ("yarn", "dynamic_yarn") and original_max is None:
-        raise UserError(f"original-max: required for --type {rope_type}")
-    patch_rope(model, **params)
-    model.save_pretrained(out)
+    model = patch_model(
+        model_dir,
+        out,
+        rope_type=rope_type,
+        factor=factor,
+        original_max=original_max,
+        beta_fast=beta_fast,
+        beta_slow=beta_slow,
+    )
     print(f"wrote {out} with rope_parameters {model.config.rope_parameters}")
     print(
-        "load it with resonance_rope.load_pretrained(path), or call resonance_rope.register_hf_rope_types() "
-        "before AutoModelForCausalLM.from_pretrained"
+        "load it with resonance_rope.load_pretrained(path), or call "
+        "resonance_rope.register_hf_rope_types() before AutoModelForCausalLM.from_pretrained"
     )
 
 

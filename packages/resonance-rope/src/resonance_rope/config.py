@@ -1,4 +1,9 @@
-"""``RopeConfig``: every RoPE variant of the package as one validated dataclass.
+"""Every config of the package, each a validated ``papershelf.config.Config``.
+
+- ``RopeConfig``: one RoPE variant (the scaling family, Resonance rounding, layouts).
+- ``PosGenConfig``: one PosGen task (rule, lengths, split sizes).
+- ``DecoderConfig``: the small decoder of the PosGen experiments.
+- ``TrainSettings``: the optimisation of one PosGen model.
 
 No torch import here: the CLI parses and validates configs before loading torch.
 """
@@ -7,10 +12,31 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any
 
+from papershelf.config import Config, check_choice, check_positive, check_range
 from papershelf.errors import UserError
+
+if TYPE_CHECKING:
+    from papershelf.train import TrainConfig
+
+__all__ = [
+    "BASE_TYPES",
+    "IGNORE_INDEX",
+    "LAYOUTS",
+    "POSGEN_ROPES",
+    "RAMPS",
+    "RESONANCE_SCOPES",
+    "ROPE_TYPES",
+    "RULES",
+    "SPLITS",
+    "DecoderConfig",
+    "PosGenConfig",
+    "RopeConfig",
+    "TrainSettings",
+    "split_rope_type",
+]
 
 #: Base scaling methods; ``resonance=True`` composes with any of them.
 BASE_TYPES = ("default", "linear", "ntk", "dynamic", "yarn", "dynamic_yarn")
@@ -27,12 +53,18 @@ ROPE_TYPES = (
 RESONANCE_SCOPES = ("all", "pre_critical")
 RAMPS = ("code", "paper")
 LAYOUTS = ("half", "interleaved")
+#: The RoPE variants a PosGen model is trained with (``resonance-rope posgen --rope``).
+POSGEN_ROPES = ("default", "resonance", "yarn", "resonance_yarn")
+
+#: PosGen rules and splits; labels of unpredicted positions.
+RULES = ("recursive", "cot", "semi_recursive")
+SPLITS = ("disjoint", "official")
+IGNORE_INDEX = -100
 
 
 def split_rope_type(name: str) -> tuple[str, bool]:
     """``"resonance_yarn"`` -> ``("yarn", True)``; ``"resonance"`` -> ``("default", True)``."""
-    if name not in ROPE_TYPES:
-        raise UserError(f"rope_type: {name!r} is unknown; choose from {', '.join(ROPE_TYPES)}")
+    check_choice("rope_type", name, ROPE_TYPES)
     if name == "resonance":
         return "default", True
     if name.startswith("resonance_"):
@@ -40,8 +72,13 @@ def split_rope_type(name: str) -> tuple[str, bool]:
     return name, False
 
 
+def _check_positive_int(name: str, value: Any) -> None:
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        raise UserError(f"{name}: must be a positive integer, got {value!r}")
+
+
 @dataclass
-class RopeConfig:
+class RopeConfig(Config):
     """One RoPE variant.
 
     Attributes:
@@ -89,60 +126,65 @@ class RopeConfig:
         base_type, res = split_rope_type(self.rope_type)
         self.rope_type = base_type
         self.resonance = bool(self.resonance or res)
-        if not isinstance(self.head_dim, int) or self.head_dim <= 0 or self.head_dim % 2:
+        super().__post_init__()
+
+    def validate(self) -> None:
+        if (
+            not isinstance(self.head_dim, int)
+            or isinstance(self.head_dim, bool)
+            or self.head_dim <= 0
+            or self.head_dim % 2
+        ):
             raise UserError(f"head_dim: must be a positive even integer, got {self.head_dim!r}")
-        if not self.base > 1:
-            raise UserError(f"base: must be > 1, got {self.base!r}")
-        if not (self.factor >= 1) or math.isinf(self.factor):
+        check_range("base", self.base, low=1, low_open=True)
+        check_range("factor", self.factor, low=1)
+        if math.isinf(self.factor):
             raise UserError(f"factor: must be a finite number >= 1, got {self.factor!r}")
-        if not 0 < self.partial_rotary_factor <= 1:
-            raise UserError(
-                f"partial_rotary_factor: must be in (0, 1], got {self.partial_rotary_factor!r}"
-            )
+        check_range(
+            "partial_rotary_factor", self.partial_rotary_factor, low=0, high=1, low_open=True
+        )
         if self.rotary_dim < 2 or self.rotary_dim % 2:
             raise UserError(
-                f"partial_rotary_factor: {self.partial_rotary_factor} gives rotary dim {self.rotary_dim}; "
-                "it must be even and >= 2"
+                f"partial_rotary_factor: {self.partial_rotary_factor} gives rotary dim "
+                f"{self.rotary_dim}; it must be even and >= 2"
             )
-        for name, allowed in (
-            ("resonance_scope", RESONANCE_SCOPES),
-            ("ramp", RAMPS),
-            ("layout", LAYOUTS),
-        ):
-            if getattr(self, name) not in allowed:
-                raise UserError(
-                    f"{name}: {getattr(self, name)!r} is unknown; choose from {', '.join(allowed)}"
-                )
+        check_choice("resonance_scope", self.resonance_scope, RESONANCE_SCOPES)
+        check_choice("ramp", self.ramp, RAMPS)
+        check_choice("layout", self.layout, LAYOUTS)
         if not self.beta_fast > self.beta_slow > 0:
             raise UserError(
-                f"beta_fast/beta_slow: need beta_fast > beta_slow > 0, got {self.beta_fast} and {self.beta_slow}"
+                f"beta_fast/beta_slow: need beta_fast > beta_slow > 0, got {self.beta_fast} "
+                f"and {self.beta_slow}"
             )
-        for name in ("original_max_position_embeddings", "max_position_embeddings"):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value < 1):
-                raise UserError(f"{name}: must be a positive integer, got {value!r}")
+        _check_positive_int(
+            "original_max_position_embeddings", self.original_max_position_embeddings
+        )
+        _check_positive_int("max_position_embeddings", self.max_position_embeddings)
         orig, max_len = self.original_max_position_embeddings, self.max_position_embeddings
         if self.rope_type in ("yarn", "dynamic_yarn") and orig is None:
             raise UserError(
                 f"original_max_position_embeddings: required for rope_type {self.type_name!r} "
-                "(the pre-extension training length; transformers would silently use max_position_embeddings)"
+                "(the pre-extension training length; transformers would silently use "
+                "max_position_embeddings)"
             )
         if self.rope_type == "dynamic" and max_len is None:
             raise UserError(
-                "max_position_embeddings: required for rope_type 'dynamic' (the length it scales from)"
+                "max_position_embeddings: required for rope_type 'dynamic' (the length it "
+                "scales from)"
             )
         if orig is not None and max_len is not None:
             if orig > max_len:
                 raise UserError(
-                    f"original_max_position_embeddings: {orig} is larger than max_position_embeddings {max_len}"
+                    f"original_max_position_embeddings: {orig} is larger than "
+                    f"max_position_embeddings {max_len}"
                 )
             if self.rope_type in ("yarn", "linear", "ntk") and not math.isclose(
                 orig * self.factor, max_len
             ):
                 warnings.warn(
-                    f"original_max_position_embeddings x factor = {orig * self.factor:g} differs from "
-                    f"max_position_embeddings = {max_len}",
-                    stacklevel=2,
+                    f"original_max_position_embeddings x factor = {orig * self.factor:g} "
+                    f"differs from max_position_embeddings = {max_len}",
+                    stacklevel=4,
                 )
         if self.resonance and self.resonance_scope == "pre_critical" and self.train_len is None:
             raise UserError(
@@ -172,15 +214,13 @@ class RopeConfig:
         return self.rope_type in ("dynamic", "dynamic_yarn")
 
     def replace(self, **changes: Any) -> RopeConfig:
-        """A copy with some fields changed (re-validated)."""
+        """A copy with some fields changed (re-validated); a new ``rope_type`` resets ``resonance``
+        unless it is given too (so ``replace(rope_type="yarn")`` of a Resonance-YaRN is plain YaRN)."""
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         if "rope_type" in changes:
             values["resonance"] = False
         values.update(changes)
         return RopeConfig(**values)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
     def to_rope_parameters(self) -> dict[str, Any]:
         """The ``rope_parameters`` dict of a Hugging Face config for this variant."""
@@ -250,3 +290,172 @@ class RopeConfig:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return cls(**kwargs)
+
+
+@dataclass
+class PosGenConfig(Config):
+    """A PosGen task (see ``resonance_rope.posgen``).
+
+    Attributes:
+        rule: ``recursive``, ``cot`` or ``semi_recursive``.
+        modulus: m, the number of tokens (paper 17).
+        far: j, arguments taken from the start / the pointer (paper 1).
+        near: k, arguments taken from just before (paper 3).
+        train_len: tokens per training sequence, without [EOS] (paper 64).
+        test_len: tokens per val/test sequence (paper 256).
+        n_train, n_val, n_test: numbers of sequences.
+        split: ``disjoint`` (distinct seeds everywhere, as the paper says) or ``official`` (the
+            official code: seeds cycle through the C(m, j+k) combinations, val/test reuse the
+            first training seeds).
+        seed: seed of the disjoint split.
+    """
+
+    rule: str
+    modulus: int = 17
+    far: int = 1
+    near: int = 3
+    train_len: int = 64
+    test_len: int = 256
+    n_train: int = 10000
+    n_val: int = 1000
+    n_test: int = 1000
+    split: str = "disjoint"
+    seed: int = 0
+
+    def validate(self) -> None:
+        check_choice("rule", self.rule, RULES)
+        check_choice("split", self.split, SPLITS)
+        check_range("modulus", self.modulus, low=2)
+        check_range("far", self.far, low=1)
+        check_range("near", self.near, low=1)
+        if self.train_len <= self.n_seed:
+            raise UserError(
+                f"train_len: must be > far + near = {self.n_seed}, got {self.train_len}"
+            )
+        if self.test_len <= self.train_len:
+            raise UserError(
+                f"test_len: must be > train_len = {self.train_len}, got {self.test_len}"
+            )
+        for name in ("n_train", "n_val", "n_test"):
+            check_range(name, getattr(self, name), low=0)
+        total, available = self.n_train + self.n_val + self.n_test, self.modulus**self.n_seed
+        if self.split == "disjoint" and total > available:
+            raise UserError(
+                f"n_train + n_val + n_test: {total} disjoint sequences requested but only "
+                f"{available} distinct seeds exist (modulus^(far+near) = "
+                f"{self.modulus}^{self.n_seed})"
+            )
+
+    @property
+    def n_seed(self) -> int:
+        return self.far + self.near
+
+    @property
+    def vocab_size(self) -> int:
+        return self.modulus + 1
+
+    @property
+    def eos(self) -> int:
+        return self.modulus
+
+
+@dataclass
+class DecoderConfig(Config):
+    """Decoder-only Transformer: pre-norm RMSNorm (T5 LayerNorm), ReLU FFN, no biases.
+
+    Attributes:
+        vocab_size: tokens (PosGen: modulus + 1).
+        d_model, n_layers, n_heads, d_ff: sizes; head dim = d_model / n_heads.
+        dropout: on attention output, FFN and embeddings (training only).
+        max_positions: initial rotary table length (grows on demand).
+    """
+
+    vocab_size: int = 18
+    d_model: int = 64
+    n_layers: int = 2
+    n_heads: int = 2
+    d_ff: int = 256
+    dropout: float = 0.0
+    max_positions: int = 512
+
+    def validate(self) -> None:
+        for name in ("vocab_size", "d_model", "n_layers", "n_heads", "d_ff", "max_positions"):
+            check_range(name, getattr(self, name), low=1)
+        if self.d_model % self.n_heads or (self.d_model // self.n_heads) % 2:
+            raise UserError(
+                f"d_model/n_heads: head dim {self.d_model}/{self.n_heads} must be an even integer"
+            )
+        check_range("dropout", self.dropout, low=0, high=1, high_open=True)
+
+    @property
+    def head_dim(self) -> int:
+        return self.d_model // self.n_heads
+
+    @classmethod
+    def paper(cls, vocab_size: int = 18) -> DecoderConfig:
+        """The paper's model: 2 T5-Small layers (d_model 512, d_ff 2048, 8 heads x 64, dropout 0.1)."""
+        return cls(
+            vocab_size=vocab_size, d_model=512, n_layers=2, n_heads=8, d_ff=2048, dropout=0.1
+        )
+
+
+@dataclass
+class TrainSettings(Config):
+    """Optimisation of one PosGen model (paper: 150 epochs, batch 128, AdamW 2e-4, wd 1e-2, OneCycle).
+
+    ``papershelf.train`` runs ``epochs * ceil(n_train / batch_size)`` AdamW steps under the
+    ``one_cycle`` schedule, whose peak is at step ``round(pct_start * steps)``.
+
+    Attributes:
+        epochs: passes over the training sequences (they set the step count).
+        batch_size, lr, weight_decay: AdamW's batch, peak learning rate and weight decay.
+        pct_start: fraction of the steps spent rising to the peak learning rate.
+        seed: model initialisation and data order.
+        eval_batch_size: sequences per forward pass at evaluation.
+    """
+
+    epochs: int = 10
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 1e-2
+    pct_start: float = 0.1
+    seed: int = 0
+    eval_batch_size: int = 200
+
+    def validate(self) -> None:
+        check_range("epochs", self.epochs, low=1)
+        check_range("batch_size", self.batch_size, low=1)
+        check_positive("lr", self.lr)
+        check_range("weight_decay", self.weight_decay, low=0)
+        check_range("pct_start", self.pct_start, low=0, high=1)
+        check_range("seed", self.seed, low=0)
+        check_range("eval_batch_size", self.eval_batch_size, low=1)
+
+    def total_steps(self, n_train: int) -> int:
+        """Optimizer steps of a run over ``n_train`` sequences: ``epochs * ceil(n_train / batch_size)``."""
+        return self.epochs * math.ceil(n_train / self.batch_size)
+
+    def train_config(self, steps: int, **options: Any) -> TrainConfig:
+        """``papershelf.train``'s config for ``steps`` steps of these settings.
+
+        AdamW with ``lr`` and ``weight_decay``, the ``one_cycle`` schedule (torch's OneCycleLR
+        shape, div 25, final div 1e4) peaking at step ``round(pct_start * steps)``, batches of
+        ``batch_size`` in a permutation seeded by ``seed``. ``options`` sets further
+        ``TrainConfig`` fields (``out_dir``, ``checkpoint_every``, ``progress`` ...).
+        """
+        from papershelf.train import TrainConfig
+
+        return TrainConfig(
+            **{
+                "max_steps": steps,
+                "lr": self.lr,
+                "batch_size": self.batch_size,
+                "weight_decay": self.weight_decay,
+                "optimizer": "adamw",
+                "schedule": "one_cycle",
+                "warmup_steps": round(self.pct_start * steps),
+                "seed": self.seed,
+                "progress": False,
+                **options,
+            }
+        )

@@ -1,61 +1,17 @@
-"""The small decoder of the PosGen experiments (paper sec. 6.1: T5-style layers with RoPE)."""
+"""The small decoder of the PosGen experiments (paper sec. 6.1: T5-style layers with RoPE).
+
+Its sizes are a ``DecoderConfig`` (``resonance_rope.config``).
+"""
 
 from __future__ import annotations
-
-from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
 from papershelf.errors import UserError
 from torch import nn
 
-from resonance_rope.config import RopeConfig
+from resonance_rope.config import DecoderConfig, RopeConfig
 from resonance_rope.rotary import RotaryEmbedding, apply_rotary
-
-
-@dataclass
-class DecoderConfig:
-    """Decoder-only Transformer: pre-norm RMSNorm (T5 LayerNorm), ReLU FFN, no biases.
-
-    Attributes:
-        vocab_size: tokens (PosGen: modulus + 1).
-        d_model, n_layers, n_heads, d_ff: sizes; head dim = d_model / n_heads.
-        dropout: on attention output, FFN and embeddings (training only).
-        max_positions: initial rotary table length (grows on demand).
-    """
-
-    vocab_size: int = 18
-    d_model: int = 64
-    n_layers: int = 2
-    n_heads: int = 2
-    d_ff: int = 256
-    dropout: float = 0.0
-    max_positions: int = 512
-
-    def __post_init__(self) -> None:
-        for name in ("vocab_size", "d_model", "n_layers", "n_heads", "d_ff", "max_positions"):
-            if getattr(self, name) < 1:
-                raise UserError(f"{name}: must be >= 1, got {getattr(self, name)}")
-        if self.d_model % self.n_heads or (self.d_model // self.n_heads) % 2:
-            raise UserError(
-                f"d_model/n_heads: head dim {self.d_model}/{self.n_heads} must be an even integer"
-            )
-        if not 0 <= self.dropout < 1:
-            raise UserError(f"dropout: must be in [0, 1), got {self.dropout}")
-
-    @property
-    def head_dim(self) -> int:
-        return self.d_model // self.n_heads
-
-    @classmethod
-    def paper(cls, vocab_size: int = 18) -> DecoderConfig:
-        """The paper's model: 2 T5-Small layers (d_model 512, d_ff 2048, 8 heads x 64, dropout 0.1)."""
-        return cls(
-            vocab_size=vocab_size, d_model=512, n_layers=2, n_heads=8, d_ff=2048, dropout=0.1
-        )
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 class RMSNorm(nn.Module):

@@ -1,29 +1,47 @@
-"""Slow, obviously-correct references used only as test oracles (Python floats, explicit loops)."""
+"""Slow, obviously-correct references used only as test oracles (Python floats, explicit loops).
+
+Each ``naive_<op>`` takes the same parameters, in order, as the fast ``<op>`` of
+``resonance_rope.freqs`` it checks (lists where the fast op takes tensors).
+"""
 
 from __future__ import annotations
 
 import math
 
 
-def naive_resonance_table(
-    head_dim: int, base: float, length: int
-) -> tuple[list[list[float]], list[list[float]]]:
-    """cos/sin (length, head_dim/2) of Resonance RoPE, pair by pair, position by position.
+def naive_resonance_round(
+    inv_freq: list[float], max_wavelength: float | None = None
+) -> tuple[list[float], list[int]]:
+    """Algorithm 1 pair by pair: lambda~ = round(2 pi / theta) (at least 1), theta~ = 2 pi / lambda~.
 
-    The official semantics: lambda~ = round(2 pi / theta), theta~ = 2 pi / lambda~, angle of
-    position t = (t mod lambda~) * theta~ (integer remainder).
+    Pairs with a wavelength above ``max_wavelength`` keep theta and get integer wavelength 0.
+    Returns (theta~ per pair, lambda~ per pair), as ``freqs.resonance_round``.
     """
-    cos_rows, sin_rows = [], []
-    lams = [round(2 * math.pi / base ** (-2 * j / head_dim)) for j in range(head_dim // 2)]
-    for t in range(length):
-        cos_row, sin_row = [], []
-        for lam in lams:
-            angle = (t % lam) * (2 * math.pi / lam)
-            cos_row.append(math.cos(angle))
-            sin_row.append(math.sin(angle))
-        cos_rows.append(cos_row)
-        sin_rows.append(sin_row)
-    return cos_rows, sin_rows
+    new_inv, int_wavelength = [], []
+    for theta in inv_freq:
+        lam = 2 * math.pi / theta
+        if max_wavelength is not None and lam > max_wavelength:
+            new_inv.append(theta)
+            int_wavelength.append(0)
+            continue
+        lam_int = max(1, round(lam))
+        new_inv.append(2 * math.pi / lam_int)
+        int_wavelength.append(lam_int)
+    return new_inv, int_wavelength
+
+
+def naive_rotary_angles(
+    positions: list[int], inv_freq: list[float], int_wavelength: list[int]
+) -> list[list[float]]:
+    """Angles (N, P), position by position, pair by pair: (t mod lambda~) * theta~ for pairs
+    with an integer wavelength (the official semantics, integer remainder), t * theta otherwise."""
+    rows = []
+    for t in positions:
+        row = []
+        for theta, lam in zip(inv_freq, int_wavelength, strict=True):
+            row.append((t % lam) * theta if lam > 0 else t * theta)
+        rows.append(row)
+    return rows
 
 
 def naive_feature_gap(

@@ -17,7 +17,7 @@ import itertools
 
 import torch
 
-from resonance_rope.posgen_config import IGNORE_INDEX, RULES, SPLITS, PosGenConfig
+from resonance_rope.config import IGNORE_INDEX, RULES, SPLITS, PosGenConfig
 
 __all__ = [
     "IGNORE_INDEX",

@@ -1,46 +1,47 @@
-"""Train-short / test-long PosGen runs: one trained model per base RoPE, YaRN rows by eval switch."""
+"""Train-short / test-long PosGen runs: one trained model per base RoPE, YaRN rows by eval switch.
+
+Training goes through ``papershelf.train.train`` (AdamW, the ``one_cycle`` schedule); the
+settings are a ``TrainSettings`` (``resonance_rope.config``).
+"""
 
 from __future__ import annotations
 
-import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import torch
 import torch.nn.functional as F
-from papershelf.errors import UserError
+from papershelf.config import check_choice
 
-from resonance_rope.config import RopeConfig
-from resonance_rope.model import DecoderConfig, PosGenDecoder
-from resonance_rope.posgen import (
+from resonance_rope.config import (
     IGNORE_INDEX,
+    DecoderConfig,
     PosGenConfig,
-    make_posgen,
-    posgen_labels,
-    posgen_metrics,
+    RopeConfig,
+    TrainSettings,
 )
+from resonance_rope.model import PosGenDecoder
+from resonance_rope.posgen import make_posgen, posgen_labels, posgen_metrics
+
+__all__ = [
+    "YARN_PRESETS",
+    "YARN_SCHEDULES",
+    "RunResult",
+    "TrainSettings",
+    "evaluate",
+    "evaluate_with_switch",
+    "next_token_loss",
+    "posgen_dataset",
+    "posgen_loss",
+    "posgen_ropes",
+    "run_posgen",
+    "train_model",
+    "yarn_rope",
+]
 
 YARN_SCHEDULES = ("eval_only", "train")
 YARN_PRESETS = ("official", "paper")
-
-
-@dataclass
-class TrainSettings:
-    """Optimisation of one PosGen model (paper: 150 epochs, batch 128, AdamW 2e-4, wd 1e-2, OneCycle)."""
-
-    epochs: int = 10
-    batch_size: int = 64
-    lr: float = 1e-3
-    weight_decay: float = 1e-2
-    pct_start: float = 0.1
-    seed: int = 0
-    eval_batch_size: int = 200
-
-    def __post_init__(self) -> None:
-        if self.epochs < 1 or self.batch_size < 1:
-            raise UserError(f"epochs/batch_size: must be >= 1, got {self.epochs}/{self.batch_size}")
-        if not self.lr > 0:
-            raise UserError(f"lr: must be > 0, got {self.lr}")
 
 
 def yarn_rope(head_dim: int, task: PosGenConfig, preset: str, resonance: bool) -> RopeConfig:
@@ -50,10 +51,7 @@ def yarn_rope(head_dim: int, task: PosGenConfig, preset: str, resonance: bool) -
     from the extended length, beta_fast 2, beta_slow 1. ``paper``: s = 4 (App. C.1),
     L_orig = train length, beta 32/1.
     """
-    if preset not in YARN_PRESETS:
-        raise UserError(
-            f"yarn_preset: {preset!r} is unknown; choose from {', '.join(YARN_PRESETS)}"
-        )
+    check_choice("yarn_preset", preset, YARN_PRESETS)
     rope_type = "resonance_yarn" if resonance else "yarn"
     if preset == "official":
         long = task.test_len + 1
@@ -84,10 +82,7 @@ def posgen_ropes(
     Without YaRN: (RoPE or Resonance RoPE, None). ``yarn_schedule="eval_only"`` (official code):
     (RoPE or Resonance RoPE, its YaRN) switched at eval; ``"train"``: (its YaRN, None).
     """
-    if yarn_schedule not in YARN_SCHEDULES:
-        raise UserError(
-            f"yarn_schedule: {yarn_schedule!r} is unknown; choose from {', '.join(YARN_SCHEDULES)}"
-        )
+    check_choice("yarn_schedule", yarn_schedule, YARN_SCHEDULES)
     base = RopeConfig(head_dim, rope_type="resonance" if resonance else "default")
     yarn = yarn_rope(head_dim, task, yarn_preset, resonance)
     if not with_yarn:
@@ -145,24 +140,14 @@ def next_token_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     )
 
 
-def one_cycle(total: int, pct_start: float, div: float = 25.0, final_div: float = 1e4):
-    """LR multiplier of a cosine one-cycle schedule: 1/div -> 1 -> 1/(div*final_div).
+def posgen_loss(model: PosGenDecoder, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """``papershelf.train``'s loss: next-token cross-entropy of a ``{"tokens", "labels"}`` batch."""
+    return next_token_loss(model(batch["tokens"]), batch["labels"])
 
-    The shape of torch's ``OneCycleLR`` (cosine), with both phases ending one step later: the
-    peak is at step ``round(pct_start * total)`` (torch: ``pct_start * total - 1``) and the floor
-    at step ``total`` (torch: ``total - 1``), so a run of ``total`` steps ends just above it.
-    """
-    warm = max(1, round(pct_start * total))
 
-    def factor(step: int) -> float:
-        if step < warm:
-            w = step / warm
-            return 1 / div + (1 - 1 / div) * (1 - math.cos(math.pi * w)) / 2
-        w = min(1.0, (step - warm) / max(1, total - warm))
-        low = 1 / (div * final_div)
-        return low + (1 - low) * (1 + math.cos(math.pi * w)) / 2
-
-    return factor
+def posgen_dataset(tokens: torch.Tensor, task: PosGenConfig) -> dict[str, torch.Tensor]:
+    """``{"tokens": (N, T), "labels": (N, T)}``, rows indexed by ``papershelf.train``."""
+    return {"tokens": tokens, "labels": posgen_labels(tokens, task)}
 
 
 def train_model(
@@ -170,38 +155,28 @@ def train_model(
     train: torch.Tensor,
     task: PosGenConfig,
     settings: TrainSettings,
-    progress=None,
+    progress: Callable[[int, int, float], None] | None = None,
 ) -> list[float]:
     """AdamW + OneCycle (cosine) on next-token cross-entropy; returns the loss of every step.
 
-    ``progress(step, total, loss)`` is called after each step when given.
+    ``settings.total_steps(len(train))`` steps of ``papershelf.train.train`` (see
+    ``TrainSettings.train_config``). ``progress(step, total, loss)`` is called after each
+    step when given.
+
+    Raises:
+        papershelf.train.TrainingDiverged: the loss became NaN/inf.
     """
-    device = next(model.parameters()).device
-    gen = torch.Generator().manual_seed(settings.seed)
-    labels = posgen_labels(train, task)
-    steps_per_epoch = math.ceil(train.shape[0] / settings.batch_size)
-    total = steps_per_epoch * settings.epochs
-    opt = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, one_cycle(total, settings.pct_start))
-    losses: list[float] = []
-    model.train()
-    for _ in range(settings.epochs):
-        order = torch.randperm(train.shape[0], generator=gen)
-        for idx in order.split(settings.batch_size):
-            x, y = train[idx].to(device), labels[idx].to(device)
-            loss = next_token_loss(model(x), y)
-            if not torch.isfinite(loss):
-                raise FloatingPointError(
-                    f"loss: became {loss.item()} at step {len(losses)}; lower lr"
-                )
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            losses.append(loss.item())
-            if progress is not None:
-                progress(len(losses), total, losses[-1])
-    return losses
+    from papershelf.train import FunctionHook
+    from papershelf.train import train as train_loop
+
+    config = settings.train_config(settings.total_steps(train.shape[0]))
+    hooks = []
+    if progress is not None:
+        hooks.append(
+            FunctionHook(on_step_end=lambda s: progress(s.step, config.max_steps, s.losses[-1]))
+        )
+    state = train_loop(model, posgen_dataset(train, task), posgen_loss, config, hooks=hooks)
+    return state.losses
 
 
 def run_posgen(
@@ -215,7 +190,7 @@ def run_posgen(
     with_yarn: bool = True,
     data: dict[str, torch.Tensor] | None = None,
     device: str = "cpu",
-    progress=None,
+    progress: Callable[[int, int, float], None] | None = None,
 ) -> tuple[RunResult, PosGenDecoder]:
     """Train one model (RoPE or Resonance RoPE) and evaluate it, plus YaRN on top when asked.
 
