@@ -68,7 +68,7 @@ def test_generate_train_evaluate(tmp_path):
     [
         ("src,dst,t\n0,1,2\n1,0,1\n", [], "ev.csv:3: events out of time order"),
         ("a,b\n0,1\n", [], "missing column(s) src, dst, t"),
-        ("src,dst,t\n0,1,1\n", ["--model", "gcn"], "model: 'gcn' is not one of tgn, jodie"),
+        ("src,dst,t\n0,1,1\n", ["--model", "gcn"], "model: must be one of 'tgn', 'jodie'"),
     ],
 )
 def test_bad_input_one_line(tmp_path, monkeypatch, capsys, text, args, message):

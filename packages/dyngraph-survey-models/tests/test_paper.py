@@ -1,12 +1,7 @@
-import math
 from importlib.metadata import entry_points
 
 from dyngraph_survey_models.paper import PAPER
-from papershelf.registry import ENTRY_POINT_GROUP, Result, RunContext
-
-
-def get_paper(_):
-    return PAPER
+from papershelf.registry import ENTRY_POINT_GROUP
 
 
 def test_paper_registered():
@@ -22,14 +17,8 @@ def test_paper_registered():
     assert cheapest.quick_budget_s <= 30
 
 
-def test_cheapest_claim_quick_run(tmp_path):
-    paper = get_paper("dyngraph-survey-models")
-    cheapest = min(paper.claims, key=lambda c: c.quick_budget_s)
-    r = cheapest.resolve()(RunContext(quick=True, seed=0, out=tmp_path))
-    assert isinstance(r, Result)
-    assert isinstance(r.holds, bool) and math.isfinite(r.ours)
-    models = r.details["models"]
-    assert r.details["every_model_lower_with_historical"] == all(
-        models[m]["historical"]["ap"] < models[m]["random"]["ap"] for m in models
-    )
-    assert r.ours == models["edgebank"]["random"]["ap"] - models["edgebank"]["historical"]["ap"]
+def test_claims_run_on_one_thread_from_their_modules():
+    for c in PAPER.claims:
+        assert c.run == f"dyngraph_survey_models.claims.{c.id.replace('-', '_')}:run"
+        assert c.threads == 1
+    assert PAPER.bench_threads == 1

@@ -28,8 +28,13 @@ _EXPORTS = {
     "Metrics": "protocol",
     "evaluate": "protocol",
     "batches": "protocol",
-    "TrainConfig": "training",
-    "train_model": "training",
+    "TrainHistory": "protocol",
+    "ChronologicalEpochs": "protocol",
+    "train_model": "protocol",
+    "ModelConfig": "config",
+    "TrainConfig": "config",
+    "SnapshotTrainConfig": "config",
+    "KGTrainConfig": "config",
     "LinkDecoder": "decoders",
     "IntensityDecoder": "decoders",
     "TGATTimeEncoding": "time_encoding",
@@ -59,7 +64,7 @@ __all__ = sorted(_EXPORTS)
 
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
-        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

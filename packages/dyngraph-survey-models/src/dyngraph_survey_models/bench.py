@@ -4,7 +4,7 @@ Baseline = the training loop of PyG's ``examples/tgn.py`` (TGNMemory + Transform
 embedding + link predictor, memory/time/embedding dims 100, batch 200), written here from PyG's
 public modules, on the same stream. Every row is one training epoch over the train events;
 ``events/s`` = train events / median epoch time. Snapshot rows time one forward + backward
-over 10 snapshots of N nodes.
+over 10 snapshots of N nodes. Runs on 1 torch thread (``Paper(bench_threads=1)``).
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ __all__ = ["run"]
 
 
 def _pyg_reference_epoch(stream, train_n: int):
-    """A closure running one epoch of PyG's examples/tgn.py training loop."""
+    """A closure running one epoch of PyG's examples/tgn.py training loop (each batch one
+    ``papershelf.train.training_step``)."""
     import torch
     import torch.nn.functional as F
+    from papershelf.train import training_step
     from torch_geometric.data import TemporalData
     from torch_geometric.loader import TemporalDataLoader
     from torch_geometric.nn import TransformerConv
@@ -48,34 +50,38 @@ def _pyg_reference_epoch(stream, train_n: int):
     def pred(a, b):
         return lin_out((lin_src(a) + lin_dst(b)).relu()).squeeze(-1)
 
+    def loss_fn(_mods, batch):
+        src, dst, t, msg = batch.src, batch.dst, batch.t, batch.msg
+        neg = torch.randint(lo, hi + 1, (src.size(0),))
+        n_id = torch.cat([src, dst, neg]).unique()
+        n_id, edge_index, e_id = neighbors(n_id)
+        assoc[n_id] = torch.arange(n_id.size(0))
+        z, last_update = memory(n_id)
+        rel_t = (last_update[edge_index[0]] - data.t[e_id]).to(z.dtype)
+        z = conv(z, edge_index, torch.cat([memory.time_enc(rel_t), data.msg[e_id]], -1))
+        pos, ng = pred(z[assoc[src]], z[assoc[dst]]), pred(z[assoc[src]], z[assoc[neg]])
+        loss = F.binary_cross_entropy_with_logits(pos, torch.ones_like(pos))
+        loss = loss + F.binary_cross_entropy_with_logits(ng, torch.zeros_like(ng))
+        memory.update_state(src, dst, t, msg)
+        neighbors.insert(src, dst)
+        return loss
+
+    step = training_step(mods, loss_fn, opt)
+
     def epoch():
         mods.train()
         memory.reset_state()
         neighbors.reset_state()
         for batch in loader:
-            opt.zero_grad()
-            src, dst, t, msg = batch.src, batch.dst, batch.t, batch.msg
-            neg = torch.randint(lo, hi + 1, (src.size(0),))
-            n_id = torch.cat([src, dst, neg]).unique()
-            n_id, edge_index, e_id = neighbors(n_id)
-            assoc[n_id] = torch.arange(n_id.size(0))
-            z, last_update = memory(n_id)
-            rel_t = (last_update[edge_index[0]] - data.t[e_id]).to(z.dtype)
-            z = conv(z, edge_index, torch.cat([memory.time_enc(rel_t), data.msg[e_id]], -1))
-            pos, ng = pred(z[assoc[src]], z[assoc[dst]]), pred(z[assoc[src]], z[assoc[neg]])
-            loss = F.binary_cross_entropy_with_logits(pos, torch.ones_like(pos))
-            loss = loss + F.binary_cross_entropy_with_logits(ng, torch.zeros_like(ng))
-            memory.update_state(src, dst, t, msg)
-            neighbors.insert(src, dst)
-            loss.backward()
-            opt.step()
+            step(batch)  # forward, backward, Adam step, zero grad
             memory.detach()
 
     return epoch
 
 
 def _our_epoch(model, splits, batch_size: int = 200):
-    from .training import TrainConfig, train_model
+    from dyngraph_survey_models.config import TrainConfig
+    from dyngraph_survey_models.protocol import train_model
 
     def epoch():
         train_model(
@@ -86,30 +92,26 @@ def _our_epoch(model, splits, batch_size: int = 200):
 
 
 def _snapshot_step(model, snaps):
+    """One SGD step of a snapshot encoder (forward over ``snaps``, backward, step)."""
     import torch
+    from papershelf.train import training_step
 
-    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
-
-    def step():
-        z, _ = model(snaps)
-        z.square().mean().backward()
-        opt.step()
-        opt.zero_grad()
-
-    return step
+    step = training_step(
+        model, lambda m, s: m(s)[0].square().mean(), torch.optim.SGD(model.parameters(), lr=1e-3)
+    )
+    return lambda: step(snaps)
 
 
 def run(quick: bool = True) -> BenchReport:
     import torch
 
-    from .models import JODIE, TGAT, TGN, EdgeBank, StaticEmbedding
-    from .models.dysat import DySAT
-    from .models.snapshot import EvolveGCNH, EvolveGCNO, GConvGRU
-    from .protocol import replay
-    from .splits import chronological_split
-    from .synthetic import drifting_bipartite
+    from dyngraph_survey_models.models import JODIE, TGAT, TGN, EdgeBank, StaticEmbedding
+    from dyngraph_survey_models.models.dysat import DySAT
+    from dyngraph_survey_models.models.snapshot import EvolveGCNH, EvolveGCNO, GConvGRU
+    from dyngraph_survey_models.protocol import replay
+    from dyngraph_survey_models.splits import chronological_split
+    from dyngraph_survey_models.synthetic import drifting_bipartite
 
-    torch.set_num_threads(1)
     torch.manual_seed(0)
     events = 5_000 if quick else 50_000
     reps = {"warmup": 1, "repeats": 3} if quick else {"warmup": 2, "repeats": 7}

@@ -1,5 +1,6 @@
 """The ``dyngraph`` command line: train, evaluate, generate, reproduce, bench.
 
+Thin: each command parses its options and calls :mod:`dyngraph_survey_models.workflow`.
 Nothing heavy is imported at module level, so ``dyngraph --help`` answers at once.
 """
 
@@ -11,9 +12,9 @@ from typing import Annotated
 
 import typer
 from papershelf.cli import make_app, run_app
-from papershelf.errors import UserError
 
-from .registry import CT_MODELS
+from dyngraph_survey_models.config import NEGATIVES
+from dyngraph_survey_models.registry import CT_MODELS
 
 app = make_app(
     "dyngraph-survey-models",
@@ -21,19 +22,6 @@ app = make_app(
 )
 
 MODELS = CT_MODELS
-NEGATIVES = ("random", "historical", "inductive")
-
-
-def _quiet() -> None:
-    import warnings
-
-    warnings.filterwarnings("ignore", category=FutureWarning, module=r"torch\.jit")
-
-
-def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise UserError(f"{name}: {value!r} is not one of {', '.join(allowed)}")
-    return value
 
 
 @app.command()
@@ -68,46 +56,13 @@ def train(
     ] = False,
 ) -> None:
     """Train a continuous-time model on the chronological train split and save a checkpoint."""
-    _quiet()
-    import torch
-    from papershelf.checkpoint import save_weights
+    from dyngraph_survey_models.config import TrainConfig
+    from dyngraph_survey_models.workflow import train_run
 
-    from .data import read_events
-    from .protocol import evaluate
-    from .registry import build_model
-    from .splits import chronological_split
-    from .training import TrainConfig, train_model
-
-    _choice("model", model, MODELS)
-    _choice("protocol", protocol, ("tgn", "transductive-only"))
-    stream = read_events(data, sort=sort, bipartite=bipartite or None)
-    splits = chronological_split(stream, protocol=protocol)
-    torch.manual_seed(seed)
-    net = build_model(model, stream.num_nodes, stream.msg_dim)
-    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed)
-    hist = train_model(net, splits, cfg)
-    val = evaluate(net, splits, "val", batch_size=batch_size)
-    config = {
-        "model": model,
-        "num_nodes": stream.num_nodes,
-        "msg_dim": stream.msg_dim,
-        "bipartite": stream.bipartite,
-        "train": {
-            "epochs": epochs,
-            "batch_size": batch_size,
-            "lr": lr,
-            "seed": seed,
-            "protocol": protocol,
-        },
-        "data": str(data),
-        "losses": hist.losses,
-        "train_events_per_s": hist.events_per_s,
-        "val": val.as_dict(),
-        "split": {k: v for k, v in splits.summary().items() if k != "new_nodes"},
-        "new_nodes": splits.new_nodes.tolist(),
-    }
-    out.mkdir(parents=True, exist_ok=True)
-    save_weights(out, net.state_dict(), config)
+    config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed)
+    val = train_run(
+        data, out, model=model, config=config, protocol=protocol, sort=sort, bipartite=bipartite
+    )
     typer.echo(f"val AP {val.ap:.4f}  AUC {val.auc:.4f}  MRR {val.mrr:.4f}; checkpoint: {out}")
 
 
@@ -128,38 +83,10 @@ def evaluate_cmd(
     sort: Annotated[bool, typer.Option("--sort", help="Stable-sort events by time.")] = False,
 ) -> None:
     """Evaluate a checkpoint on the val/test split (prints JSON metrics)."""
-    _quiet()
-    from papershelf.checkpoint import load_config, load_weights
+    from dyngraph_survey_models.workflow import evaluate_run
 
-    from .data import read_events
-    from .protocol import evaluate
-    from .registry import build_model
-    from .splits import chronological_split
-
-    _choice("negatives", negatives, NEGATIVES)
-    _choice("split", split, ("val", "test"))
-    config = load_config(checkpoint)
-    if not config or "model" not in config:
-        raise UserError(f"checkpoint: {checkpoint} has no model_config.json from `dyngraph train`")
-    stream = read_events(
-        data, sort=sort, num_nodes=config["num_nodes"], bipartite=config.get("bipartite")
-    )
-    if stream.msg_dim != config["msg_dim"]:
-        raise UserError(
-            f"data: {data} has {stream.msg_dim} edge features; the checkpoint expects {config['msg_dim']}"
-        )
-    splits = chronological_split(stream, protocol=config["train"]["protocol"])
-    net = build_model(config["model"], config["num_nodes"], config["msg_dim"])
-    state, _ = load_weights(checkpoint, expected_keys=net.state_dict().keys())
-    net.load_state_dict(state)
-    m = evaluate(
-        net,
-        splits,
-        split,
-        negatives=negatives,
-        k=k,
-        batch_size=config["train"]["batch_size"],
-        inductive=inductive,
+    m = evaluate_run(
+        checkpoint, data, negatives=negatives, split=split, k=k, inductive=inductive, sort=sort
     )
     typer.echo(json.dumps(m.as_dict(), indent=2))
 
@@ -175,22 +102,9 @@ def generate(
     seed: Annotated[int, typer.Option(help="Seed.")] = 0,
 ) -> None:
     """Write a seeded synthetic dataset with known temporal structure."""
-    from papershelf.io import atomic_write_text
+    from dyngraph_survey_models.workflow import generate_data
 
-    from .data import write_csv
-    from .synthetic import drifting_bipartite, periodic_tkg, stationary_bipartite
-
-    _choice("kind", kind, ("drifting", "stationary", "periodic-tkg"))
-    if kind == "periodic-tkg":
-        tkg = periodic_tkg(seed=seed)
-        lines = ["\t".join(map(str, row)) for row in tkg.quads.tolist()]
-        atomic_write_text(out, "\n".join(lines) + "\n")
-        typer.echo(f"wrote {len(lines)} quadruples (head, relation, tail, timestamp) to {out}")
-        return
-    gen = drifting_bipartite if kind == "drifting" else stationary_bipartite
-    stream = gen(num_events=events, seed=seed)
-    write_csv(stream, out)
-    typer.echo(f"wrote {len(stream)} events over {stream.num_nodes} nodes to {out}")
+    typer.echo(generate_data(kind, out, events=events, seed=seed))
 
 
 def main() -> None:

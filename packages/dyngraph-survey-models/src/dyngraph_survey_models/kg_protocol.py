@@ -8,13 +8,17 @@ Hits@{1,3,10} average the head and tail queries. rank = 1 + #{better} + ½ #{tie
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from papershelf.errors import UserError
+from papershelf.train import TrainConfig as LoopConfig
+from papershelf.train import train
 
-from .synthetic import TKGData
+from dyngraph_survey_models.config import KGTrainConfig
+from dyngraph_survey_models.synthetic import TKGData
 
 __all__ = ["KGMetrics", "KGSplit", "evaluate_kg", "random_kg_split", "train_kg"]
 
@@ -57,6 +61,55 @@ def random_kg_split(data: TKGData, val: float = 0.1, test: float = 0.1, seed: in
     return split
 
 
+class _ShuffledFacts:
+    """The data source of :func:`train_kg`: step -> ``(facts (b, 4), corrupted (b, eta))``.
+
+    Every epoch draws a fresh permutation of the training facts from ``gen`` at its first
+    step and walks it in batches of ``batch_size`` (the last one may be smaller); each batch
+    then draws its ``eta`` corrupted entities from the same generator, so the draws come in
+    the same order as a plain nested loop's.
+    """
+
+    def __init__(
+        self,
+        facts: torch.Tensor,
+        num_entities: int,
+        eta: int,
+        batch_size: int,
+        gen: torch.Generator,
+    ) -> None:
+        self.facts, self.num_entities, self.eta = facts, num_entities, eta
+        self.batch_size, self.gen = batch_size, gen
+        self.steps_per_epoch = math.ceil(facts.size(0) / batch_size)
+        self.perm = torch.empty(0, dtype=torch.long)
+
+    def batch_sizes(self) -> list[int]:
+        n, bs = self.facts.size(0), self.batch_size
+        return [min(bs, n - i * bs) for i in range(self.steps_per_epoch)]
+
+    def __call__(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        i = step % self.steps_per_epoch
+        if i == 0:
+            self.perm = torch.randperm(self.facts.size(0), generator=self.gen)
+        b = self.facts[self.perm[i * self.batch_size : (i + 1) * self.batch_size]]
+        neg = torch.randint(0, self.num_entities, (b.size(0), self.eta), generator=self.gen)
+        return b, neg
+
+
+def _corruption_loss(model, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    """Softmax cross-entropy of the true tail (head) against its corruptions, summed."""
+    b, neg = batch
+    eta = neg.size(1)
+    s, r, o, t = b.unbind(1)
+    rep = lambda x: x.view(-1, 1).expand(-1, eta + 1).reshape(-1)  # noqa: E731
+    tails = torch.cat([o.view(-1, 1), neg], 1).reshape(-1)
+    heads = torch.cat([s.view(-1, 1), neg], 1).reshape(-1)
+    lt = model.score(rep(s), rep(r), tails, rep(t)).view(-1, eta + 1)
+    lh = model.score(heads, rep(r), rep(o), rep(t)).view(-1, eta + 1)
+    zero = torch.zeros(b.size(0), dtype=torch.long)
+    return F.cross_entropy(lt, zero) + F.cross_entropy(lh, zero)
+
+
 def train_kg(
     model,
     split: KGSplit,
@@ -66,31 +119,34 @@ def train_kg(
     lr: float = 1e-2,
     seed: int = 0,
 ) -> list[float]:
-    """Train with 1-vs-η softmax cross-entropy on corrupted tails and heads; returns epoch losses."""
-    g = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    """Train with 1-vs-η softmax cross-entropy on corrupted tails and heads; returns epoch
+    losses (the mean over the facts). The loop is ``papershelf.train.train`` over the
+    callable data source :class:`_ShuffledFacts`; the options are validated as a
+    :class:`KGTrainConfig`."""
+    config = KGTrainConfig(epochs=epochs, eta=eta, batch_size=batch_size, lr=lr, seed=seed)
+    g = torch.Generator().manual_seed(config.seed)
+    torch.manual_seed(config.seed)
     tr = split.train
-    n_ent = split.data.num_entities
+    if tr.size(0) == 0:
+        raise UserError("kg split: the train part has no facts")
+    if config.epochs == 0:
+        return []
+    data = _ShuffledFacts(tr, split.data.num_entities, config.eta, config.batch_size, g)
+    per_epoch = data.steps_per_epoch
+    loop = LoopConfig(
+        max_steps=config.epochs * per_epoch,
+        lr=config.lr,
+        optimizer="adam",
+        shuffle=False,
+        progress=False,
+    )
+    state = train(model, data, _corruption_loss, loop)
     losses = []
-    for _ in range(epochs):
-        perm = torch.randperm(tr.size(0), generator=g)
+    for e in range(config.epochs):
         total = 0.0
-        for i in range(0, tr.size(0), batch_size):
-            b = tr[perm[i : i + batch_size]]
-            s, r, o, t = b.unbind(1)
-            neg = torch.randint(0, n_ent, (b.size(0), eta), generator=g)
-            rep = lambda x: x.view(-1, 1).expand(-1, eta + 1).reshape(-1)  # noqa: E731
-            tails = torch.cat([o.view(-1, 1), neg], 1).reshape(-1)
-            heads = torch.cat([s.view(-1, 1), neg], 1).reshape(-1)
-            lt = model.score(rep(s), rep(r), tails, rep(t)).view(-1, eta + 1)
-            lh = model.score(heads, rep(r), rep(o), rep(t)).view(-1, eta + 1)
-            zero = torch.zeros(b.size(0), dtype=torch.long)
-            loss = F.cross_entropy(lt, zero) + F.cross_entropy(lh, zero)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += loss.item() * b.size(0)
+        steps = state.losses[e * per_epoch : (e + 1) * per_epoch]
+        for loss, b in zip(steps, data.batch_sizes(), strict=True):
+            total += loss * b
         losses.append(total / tr.size(0))
     return losses
 

@@ -17,7 +17,7 @@ import warnings
 import torch
 from papershelf.errors import UserError
 
-from .data import EventStream
+from dyngraph_survey_models.data import EventStream
 
 __all__ = ["STRATEGIES", "NegativeSampler"]
 

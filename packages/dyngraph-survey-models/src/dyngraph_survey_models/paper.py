@@ -1,4 +1,8 @@
-"""The paper record (light: no torch import)."""
+"""The paper record (light: no torch import).
+
+Every claim and the bench run on 1 torch thread (tiny ops: extra threads only add sync cost
+on a shared CPU); ``PAPERSHELF_THREADS`` overrides it.
+"""
 
 from papershelf.registry import Claim, Paper
 
@@ -17,8 +21,9 @@ PAPER = Paper(
                 "qualitative (survey, no experiments); anchor: TGN paper Table 2, Wikipedia transductive AP "
                 "TGN-attn 98.46, Jodie 94.62"
             ),
-            run="dyngraph_survey_models.claims:memory_beats_static",
+            run="dyngraph_survey_models.claims.memory_beats_static:run",
             quick_budget_s=120.0,
+            threads=1,
         ),
         Claim(
             id="negative-sampling",
@@ -27,8 +32,9 @@ PAPER = Paper(
                 "negatives than with random ones (Poursafaei et al. 2022; DyGLib)."
             ),
             paper_value="qualitative (EdgeBank is strong under random negatives and collapses under historical ones)",
-            run="dyngraph_survey_models.claims:negative_sampling_matters",
+            run="dyngraph_survey_models.claims.negative_sampling:run",
             quick_budget_s=30.0,
+            threads=1,
         ),
         Claim(
             id="snapshots-lose-order",
@@ -38,10 +44,12 @@ PAPER = Paper(
                 "scored on the same events and negatives."
             ),
             paper_value="qualitative (survey, Sec. on DTDG vs CTDG)",
-            run="dyngraph_survey_models.claims:snapshots_lose_order",
+            run="dyngraph_survey_models.claims.snapshots_lose_order:run",
             quick_budget_s=120.0,
+            threads=1,
         ),
     ),
     bench="dyngraph_survey_models.bench:run",
     package="dyngraph-survey-models",
+    bench_threads=1,
 )

@@ -1,28 +1,53 @@
-"""The leak-free evaluation protocol for continuous-time models.
+"""The protocol for continuous-time models: chronological training and leak-free evaluation.
 
-Guarantee: the score of an event in evaluation batch B_k depends only on parameters, node
-identities and events with time < min t(B_k). How: batches are cut at timestamp boundaries
-(``tie_policy="strict"``: no timestamp spans two batches); each batch is scored first and only
-then observed (memory, neighbours, EdgeBank); negatives are drawn from history before the batch
-start; ``evaluate`` resets all state, replays the history (train for val, train + val for test)
-in eval mode without scoring, then scores. Nothing carries over between calls.
+Training (:func:`train_model`): each epoch resets the state and walks the train events in time
+order (batches cut at timestamp boundaries): score the batch's positives and one random negative
+each (drawn from the train destinations, so held-out new nodes stay unseen), BCE loss, then
+observe the batch, backward, step and detach the state — the order of PyG's
+``examples/tgn.py``. The loop is :func:`papershelf.train.train` with a callable data source
+(batch ``s`` is batch ``s mod B`` of the epoch, in time order, never shuffled) and the
+:class:`ChronologicalEpochs` hook (state reset at each epoch start, detach after each step).
+
+Evaluation guarantee: the score of an event in evaluation batch B_k depends only on
+parameters, node identities and events with time < min t(B_k). How: batches are cut at
+timestamp boundaries (``tie_policy="strict"``: no timestamp spans two batches); each batch is
+scored first and only then observed (memory, neighbours, EdgeBank); negatives are drawn from
+history before the batch start; ``evaluate`` resets all state, replays the history (train for
+val, train + val for test) in eval mode without scoring, then scores. Nothing carries over
+between calls.
 """
 
 from __future__ import annotations
 
+import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import torch
+import torch.nn.functional as F
 from papershelf.errors import UserError
+from papershelf.metrics import average_precision, roc_auc
+from papershelf.train import Hook, TrainingDiverged, TrainState, train
+from papershelf.train import TrainConfig as LoopConfig
 
-from . import metrics as M
-from .data import EventStream
-from .negatives import NegativeSampler
-from .splits import Splits
+from dyngraph_survey_models.config import TrainConfig
+from dyngraph_survey_models.data import EventStream
+from dyngraph_survey_models.metrics import hits_at, mrr
+from dyngraph_survey_models.negatives import NegativeSampler
+from dyngraph_survey_models.splits import Splits
 
-__all__ = ["EVAL_SEEDS", "Metrics", "batches", "evaluate", "replay"]
+__all__ = [
+    "EVAL_SEEDS",
+    "ChronologicalEpochs",
+    "Metrics",
+    "TrainHistory",
+    "batches",
+    "evaluate",
+    "replay",
+    "train_model",
+]
 
 EVAL_SEEDS = {("val", False): 0, ("val", True): 1, ("test", False): 2, ("test", True): 3}
 
@@ -146,20 +171,142 @@ def evaluate(
             neg_all.append(neg)
             ev_all.append(torch.arange(sl.start, sl.stop)[m])
             lab = torch.cat([torch.ones(b), torch.zeros(b)])
-            batch_aps.append(M.average_precision(torch.cat([pos, neg[:, 0]]), lab))
+            batch_aps.append(average_precision(lab, torch.cat([pos, neg[:, 0]])))
         model.observe(src, dst, t, msg)
     model.train(was_training)
     pos, neg = torch.cat(pos_all), torch.cat(neg_all)
     labels = torch.cat([torch.ones(pos.numel()), torch.zeros(pos.numel())])
     flat = torch.cat([pos, neg[:, 0]])
     return Metrics(
-        ap=M.average_precision(flat, labels),
-        auc=M.roc_auc(flat, labels),
-        mrr=M.mrr(pos, neg),
-        hits={h: M.hits_at(pos, neg, h) for h in (1, 3, 10)},
+        ap=average_precision(labels, flat),
+        auc=roc_auc(labels, flat),
+        mrr=mrr(pos, neg),
+        hits={h: hits_at(pos, neg, h) for h in (1, 3, 10)},
         batch_ap=float(sum(batch_aps) / len(batch_aps)),
         num_events=int(pos.numel()),
         k=k,
         negatives=negatives,
         scores={"pos": pos, "neg": neg, "event": torch.cat(ev_all)} if return_scores else None,
     )
+
+
+@dataclass
+class TrainHistory:
+    """What :func:`train_model` measured: the mean loss of every epoch (over its events),
+    the validation AP every ``val_every`` epochs, and train events per second."""
+
+    losses: list[float] = field(default_factory=list)
+    val_ap: list[float] = field(default_factory=list)
+    events_per_s: float = 0.0
+
+
+class ChronologicalEpochs(Hook):
+    """Epochs of a stateful model in time order, as a :class:`papershelf.train.Hook`.
+
+    Step ``s`` trains on batch ``s mod steps_per_epoch`` of an epoch. At the first step of
+    every epoch the model's state (memory, neighbours) is reset; after every optimizer step the
+    state is detached from the graph. Also times the epochs (validation excluded) and, when
+    ``validate`` is given, calls it after every ``validate_every`` epochs, keeping its results
+    in ``val``.
+
+    Validation runs here rather than as the loop's ``evaluate``: the loop switches the model to
+    ``eval()`` outside ``no_grad``, and PyG's ``TGNMemory`` flushes its message store on that
+    switch, which would then record an autograd graph that leaks into the next epoch's
+    gradients. ``protocol.evaluate`` switches modes under ``no_grad`` itself.
+    """
+
+    def __init__(
+        self,
+        steps_per_epoch: int,
+        validate: Callable[[Any], float] | None = None,
+        validate_every: int = 0,
+    ) -> None:
+        self.steps_per_epoch = steps_per_epoch
+        self.validate, self.validate_every = validate, validate_every
+        self.epoch = 0
+        self.seconds = 0.0
+        self.val: list[float] = []
+        self._start = 0.0
+
+    def on_step_start(self, state: TrainState) -> None:
+        self.epoch = state.step // self.steps_per_epoch
+        if state.step % self.steps_per_epoch == 0:
+            state.model.reset_state()
+            self._start = time.perf_counter()
+
+    def on_step_end(self, state: TrainState) -> None:
+        state.model.detach_state()
+        if state.step % self.steps_per_epoch:
+            return
+        self.seconds += time.perf_counter() - self._start
+        epochs_done = state.step // self.steps_per_epoch
+        if self.validate is not None and epochs_done % self.validate_every == 0:
+            self.val.append(self.validate(state.model))
+
+
+def train_model(model, splits: Splits, config: TrainConfig | None = None) -> TrainHistory:
+    """Fit ``model`` on ``splits.train`` (see the module docstring); returns per-epoch mean
+    losses (and val AP every ``config.val_every`` epochs).
+
+    A model without trainable parameters (EdgeBank) only gets its time scale fitted.
+
+    Raises:
+        UserError: the train part has no events.
+        TrainingDiverged: the loss became NaN/inf.
+    """
+    config = config or TrainConfig()
+    torch.manual_seed(config.seed)
+    part = splits.train
+    if len(part) == 0:
+        raise UserError("split: the train part has no events")
+    model.fit_time_scale(part.src, part.dst, part.t)
+    hist = TrainHistory()
+    if config.epochs == 0 or not any(p.requires_grad for p in model.parameters()):
+        return hist
+    sampler = NegativeSampler(
+        "random", splits.full, seed=config.seed, candidates=torch.unique(part.dst)
+    )
+    slices = list(batches(part, config.batch_size))
+    sizes = [sl.stop - sl.start for sl in slices]
+    per_epoch = len(slices)
+
+    def next_batch(step: int):
+        """Batch ``step`` in time order, with one random training negative per event."""
+        sl = slices[step % per_epoch]
+        src, dst, t, msg = part.src[sl], part.dst[sl], part.t[sl], part.msg[sl]
+        _, neg = sampler.sample(src, dst, float(t[0]), k=1)
+        return src, dst, t, msg, neg[:, 0]
+
+    def loss_fn(model, batch) -> torch.Tensor:
+        src, dst, t, msg, neg = batch
+        b = src.numel()
+        logits = model.score(torch.cat([src, src]), torch.cat([dst, neg]), torch.cat([t, t]), None)
+        target = torch.cat([torch.ones(b), torch.zeros(b)])
+        loss = F.binary_cross_entropy_with_logits(logits, target)
+        model.observe(src, dst, t, msg)  # after scoring, before the step (PyG's order)
+        return loss
+
+    validate = (lambda m: evaluate(m, splits, "val").ap) if config.val_every else None
+    epochs = ChronologicalEpochs(per_epoch, validate, config.val_every)
+    loop = LoopConfig(
+        max_steps=config.epochs * per_epoch,
+        lr=config.lr,
+        optimizer="adam",
+        shuffle=False,
+        progress=True if config.progress is None else config.progress,
+    )
+    try:
+        state = train(model, next_batch, loss_fn, loop, hooks=[epochs])
+    except TrainingDiverged:
+        raise TrainingDiverged(
+            f"training: the loss became NaN or infinite at epoch {epochs.epoch}; "
+            f"lower lr (now {config.lr})"
+        ) from None
+    for e in range(config.epochs):
+        total = 0.0
+        for loss, b in zip(state.losses[e * per_epoch : (e + 1) * per_epoch], sizes, strict=True):
+            total += loss * b
+        hist.losses.append(total / sum(sizes))
+    hist.val_ap = epochs.val
+    hist.events_per_s = config.epochs * sum(sizes) / epochs.seconds if epochs.seconds > 0 else 0.0
+    return hist

@@ -11,7 +11,7 @@ CT_MODELS = ("tgn", "jodie", "tgat", "static", "edgebank")
 
 def build_model(name: str, num_nodes: int, msg_dim: int = 0, **options):
     """A continuous-time model by name; ``options`` are passed to its constructor."""
-    from .models import JODIE, TGAT, TGN, EdgeBank, StaticEmbedding
+    from dyngraph_survey_models.models import JODIE, TGAT, TGN, EdgeBank, StaticEmbedding
 
     if name == "tgn":
         return TGN(num_nodes, msg_dim, **options)

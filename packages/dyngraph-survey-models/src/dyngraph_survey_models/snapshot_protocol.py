@@ -13,11 +13,15 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 from papershelf.errors import UserError
+from papershelf.metrics import average_precision, roc_auc
+from papershelf.train import TrainConfig as LoopConfig
+from papershelf.train import train
 
-from . import metrics as M
-from .decoders import LinkDecoder
-from .negatives import random_destinations
-from .protocol import batches
+from dyngraph_survey_models.config import SnapshotTrainConfig
+from dyngraph_survey_models.decoders import LinkDecoder
+from dyngraph_survey_models.metrics import mrr
+from dyngraph_survey_models.negatives import random_destinations
+from dyngraph_survey_models.protocol import batches
 
 __all__ = [
     "SnapshotLinkModel",
@@ -41,9 +45,9 @@ def _link_metrics(pos: torch.Tensor, neg: torch.Tensor) -> dict:
     lab = torch.cat([torch.ones(pos.numel()), torch.zeros(pos.numel())])
     flat = torch.cat([pos, neg[:, 0]])
     return {
-        "ap": M.average_precision(flat, lab),
-        "auc": M.roc_auc(flat, lab),
-        "mrr": M.mrr(pos, neg),
+        "ap": average_precision(lab, flat),
+        "auc": roc_auc(lab, flat),
+        "mrr": mrr(pos, neg),
     }
 
 
@@ -55,14 +59,21 @@ def train_snapshots(
     lr: float = 1e-2,
     seed: int = 0,
 ) -> list[float]:
-    """Fit on ``snapshots`` (the training snapshots only); returns epoch losses."""
+    """Fit on ``snapshots`` (the training snapshots only); returns epoch losses.
+
+    Each epoch is one full-batch Adam step (``papershelf.train.train`` with a callable data
+    source): encode ``snapshots[:-1]``, then BCE of every next snapshot's links against one
+    random destination each; the options are validated as a :class:`SnapshotTrainConfig`.
+    """
+    config = SnapshotTrainConfig(epochs=epochs, lr=lr, seed=seed)
     if len(snapshots) < 2:
         raise UserError(f"snapshots: training needs at least 2 snapshots, got {len(snapshots)}")
-    torch.manual_seed(seed)
-    gen = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    losses = []
-    for _ in range(epochs):
+    torch.manual_seed(config.seed)
+    gen = torch.Generator().manual_seed(config.seed)
+    if config.epochs == 0:
+        return []
+
+    def loss_fn(model: SnapshotLinkModel, _epoch: int) -> torch.Tensor:
         z, _ = model.encoder.encode(snapshots[:-1])
         terms = []
         for k in range(len(snapshots) - 1):
@@ -77,12 +88,12 @@ def train_snapshots(
                     torch.cat([pos, ng]), torch.cat([torch.ones_like(pos), torch.zeros_like(ng)])
                 )
             )
-        loss = torch.stack(terms).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    return losses
+        return torch.stack(terms).mean()
+
+    loop = LoopConfig(
+        max_steps=config.epochs, lr=config.lr, optimizer="adam", shuffle=False, progress=False
+    )
+    return train(model, lambda epoch: epoch, loss_fn, loop).losses
 
 
 @torch.no_grad()

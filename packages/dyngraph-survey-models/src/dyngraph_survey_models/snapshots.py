@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import torch
 from papershelf.errors import UserError
 
-from .data import EventStream
+from dyngraph_survey_models.data import EventStream
 
 __all__ = ["from_networkx", "from_snapshots", "snapshot_bounds", "to_networkx", "to_snapshots"]
 

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from papershelf.errors import UserError
 
-from .data import EventStream
+from dyngraph_survey_models.data import EventStream
 
 __all__ = ["Splits", "chronological_split"]
 

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from papershelf.errors import UserError
 
-from .data import EventStream
+from dyngraph_survey_models.data import EventStream
 
 __all__ = ["TKGData", "drifting_bipartite", "periodic_tkg", "stationary_bipartite"]
 

@@ -17,7 +17,7 @@ from papershelf.errors import UserError
 from torch import nn
 from torch_geometric.utils import add_self_loops, softmax
 
-from .snapshot import _SnapshotEncoder
+from dyngraph_survey_models.models.snapshot import _SnapshotEncoder
 
 __all__ = ["DySAT", "StructuralAttention"]
 

@@ -26,9 +26,9 @@ from torch_geometric.nn.models.tgn import (
     TGNMemory,
 )
 
-from ..decoders import LinkDecoder
-from ..time_encoding import make_time_encoder
-from .base import ContinuousTimeModel
+from dyngraph_survey_models.decoders import LinkDecoder
+from dyngraph_survey_models.models.base import ContinuousTimeModel
+from dyngraph_survey_models.time_encoding import make_time_encoder
 
 __all__ = ["JODIE", "TGAT", "TGN"]
 

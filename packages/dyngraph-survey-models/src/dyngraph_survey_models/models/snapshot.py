@@ -5,7 +5,9 @@ All share one interface: ``encode(snapshots, state=None) -> (Z (T, N, d), state)
 Recurrent state (hidden node states, evolving weights) is an explicit argument and return
 value, never a module attribute, so independent calls share nothing (the
 torch-geometric-temporal "backward through the graph a second time" bug cannot happen).
-Featureless nodes get a learned identity ``nn.Embedding(N, in_channels)`` as X.
+Featureless nodes get a learned identity ``nn.Embedding(N, in_channels)`` as X. Each encoder
+implements ``cell(snap, state, x) -> (z, state)``, the update by one snapshot, which ``encode``
+applies in order.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ class _SnapshotEncoder(nn.Module):
                 raise UserError(
                     f"snapshots: every snapshot needs num_nodes={self.num_nodes}, got {snap.num_nodes}"
                 )
-            z, state = self.step(snap, state, self._x(snap, x))
+            z, state = self.cell(snap, state, self._x(snap, x))
             outs.append(z)
         return torch.stack(outs), state
 
@@ -75,7 +77,7 @@ class GConvGRU(_SnapshotEncoder):
         )
         self.conv_hz, self.conv_hr, self.conv_hh = (ChebConv(hidden, hidden, K) for _ in range(3))
 
-    def step(self, snap, h, x):
+    def cell(self, snap, h, x):
         if h is None:
             h = x.new_zeros(self.num_nodes, self.hidden)
         ei, w = snap.edge_index, getattr(snap, "edge_weight", None)
@@ -104,7 +106,7 @@ class EvolveGCNO(_SnapshotEncoder):
             else nn.GRUCell(in_channels, in_channels)
         )
 
-    def step(self, snap, state, x):
+    def cell(self, snap, state, x):
         if state is None:
             state = (self.w0, torch.zeros_like(self.w0)) if self.rnn_kind == "lstm" else self.w0
         if self.rnn_kind == "lstm":
@@ -144,7 +146,7 @@ class EvolveGCNH(_SnapshotEncoder):
         top = torch.topk(y, self.in_channels).indices
         return x[top] * torch.tanh(y[top]).unsqueeze(-1)
 
-    def step(self, snap, w, x):
+    def cell(self, snap, w, x):
         w = self.w0 if w is None else w
         w = self.rnn(self.summarize(x), w)
         out = torch.relu(

@@ -7,8 +7,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..decoders import LinkDecoder
-from .base import ContinuousTimeModel
+from dyngraph_survey_models.decoders import LinkDecoder
+from dyngraph_survey_models.models.base import ContinuousTimeModel
 
 __all__ = ["EdgeBank", "StaticEmbedding"]
 
