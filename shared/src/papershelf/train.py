@@ -281,10 +281,10 @@ def train(
         if evaluate is not None and (
             last or (config.eval_every and state.step % config.eval_every == 0)
         ):
-            model.eval()
-            with torch.no_grad():
+            with torch.no_grad():  # mode switches too: some modules (PyG's TGN) write state then
+                model.eval()
                 metrics = {k: float(v) for k, v in evaluate(model).items()}
-            model.train()
+                model.train()
             state.evals.append({"step": state.step, **metrics})
             for hook in hooks:
                 hook.on_eval(state, metrics)
