@@ -266,6 +266,7 @@ def test_save_load_round_trip_is_exact(tmp_path, input_ids):
     assert cfg["target_shapes"]["bert.encoder.layer.0.attention.self.query"] == [32, 32]
     loaded = DyLoRAModel.from_pretrained(make_tiny_bert(), tmp_path)
     assert loaded.dylora_config == model.dylora_config
+    assert DyLoRAModel.config_from_pretrained(tmp_path) == model.dylora_config
     assert loaded.rank == 3 and not loaded.training
     assert not any(p.requires_grad for p in loaded.parameters())
     for name, layer in model.dylora_layers.items():
@@ -297,7 +298,7 @@ def test_load_refuses_wrong_base_and_bad_dirs(tmp_path):
     (tmp_path / "a" / "adapter_model.safetensors").unlink()
     with pytest.raises(UserError, match=r"has no adapter_model.safetensors"):
         DyLoRAModel.from_pretrained(make_tiny_bert(), tmp_path / "a")
-    model.export_peft_lora(tmp_path / "p", rank=2)
+    model.export_peft(tmp_path / "p", rank=2)
     with pytest.raises(UserError, match="holds adapter_type 'LORA', not 'dylora'"):
         DyLoRAModel.from_pretrained(make_tiny_bert(), tmp_path / "p")
 
@@ -355,3 +356,76 @@ def test_strict_freeze_keeps_inactive_rows_bit_identical(input_ids):
 def test_restore_needs_strict_freeze():
     with pytest.raises(UserError, match="strict_freeze"):
         wrap().restore_inactive_rows()
+
+
+def test_adapter_saved_by_dylora_0_1_loads(tmp_path, input_ids):
+    """A folder in the layout dylora 0.1.0 wrote (config fields first, then metadata) loads."""
+    from safetensors.torch import save_file
+
+    model = wrap(eval_rank=2)
+    model.eval()
+    for p in model.parameters():  # compared frozen, as the loaded copy is
+        p.requires_grad_(False)
+    expected = logits(model, input_ids)
+    folder = tmp_path / "old"
+    folder.mkdir()
+    tensors = {
+        f"base_model.model.{n}.{p}.weight": getattr(layer, p).weight.detach().clone()
+        for n, layer in model.dylora_layers.items()
+        for p in ("lora_A", "lora_B")
+    }
+    for key, value in model.model.classifier.state_dict().items():
+        tensors[f"base_model.model.classifier.{key}"] = value.clone()
+    save_file(tensors, str(folder / "adapter_model.safetensors"))
+    old = {
+        "r_max": 4,
+        "r_min": 1,
+        "alpha": 16.0,
+        "dropout": 0.0,
+        "target_modules": QV,
+        "exclude_modules": None,
+        "modules_to_save": ["classifier"],
+        "update_mode": "frozen",
+        "strict_freeze": False,
+        "rank_distribution": "uniform",
+        "geometric_p": 0.15,
+        "sampling_scope": "global",
+        "scaling": "alpha_over_b",
+        "init": "kaiming",
+        "eval_rank": 2,
+        "seed": 0,
+        "adapter_type": "dylora",
+        "base_model_name_or_path": None,
+        "target_shapes": {n: [32, 32] for n in model.dylora_layers},
+        "library_version": "0.1.0",
+    }
+    (folder / "adapter_config.json").write_text(json.dumps(old))
+    loaded = DyLoRAModel.from_pretrained(make_tiny_bert(), folder)
+    assert loaded.rank == 2 and loaded.adapter_config == model.adapter_config
+    assert torch.equal(logits(loaded, input_ids), expected)
+    (folder / "adapter_config.json").write_text(json.dumps({**old, "r_maxx": 4}))
+    with pytest.raises(UserError, match=r"unknown key.*'r_maxx'"):
+        DyLoRAModel.from_pretrained(make_tiny_bert(), folder)
+
+
+def test_one_api_with_krona_names(input_ids, tmp_path):
+    """merge_adapter/unmerge_adapter/disable_adapter/adapter_config: the template's names."""
+    model = wrap()
+    model.eval()
+    assert model.dylora_config is model.adapter_config
+    assert model.dylora_layers == model.adapter_layers()
+    with model.at_rank(3):
+        expected = logits(model, input_ids)
+    model.merge_adapter(3)
+    assert model.merged and model.rank == 3
+    torch.testing.assert_close(logits(model, input_ids), expected, atol=1e-5, rtol=1e-5)
+    with pytest.raises(UserError, match="unmerge_adapter"):
+        model.save_pretrained(tmp_path)
+    with pytest.raises(UserError, match="unmerge_adapter"), model.disable_adapter():
+        pass
+    with pytest.raises(UserError, match="merged at another rank"):
+        model.merge_and_unload(rank=2)
+    model.unmerge_adapter()
+    assert not model.merged
+    with model.disable_adapter() as same:
+        assert same is model

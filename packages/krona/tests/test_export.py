@@ -25,7 +25,7 @@ def test_peft_lokr_reproduces_our_logits(tiny_cls, batch, tmp_path):
     km.eval()
     with torch.no_grad():
         ours = km(**batch).logits
-    km.export_peft_lokr(tmp_path / "lokr")
+    km.export_peft(tmp_path / "lokr")
     fresh, _ = load_model("tiny-encoder", task="sequence-classification", num_labels=3)
     fresh.load_state_dict(state)
     theirs_model = peft.PeftModel.from_pretrained(fresh, str(tmp_path / "lokr")).eval()
@@ -40,7 +40,23 @@ def test_export_refuses_unrepresentable_and_block(tiny_cls, tmp_path):
     model, _ = tiny_cls
     km = get_krona_model(model, KronAConfig(shapes={"query": {"A": (4, 4), "B": (16, 16)}}))
     with pytest.raises(KronAError, match=r"PEFT LoKr .* can only express A=8x8, B=8x8"):
-        km.export_peft_lokr(tmp_path / "x")
+        km.export_peft(tmp_path / "x")
     kb = get_krona_model(load_model("tiny-encoder")[0], KronAConfig(variant="block"))
     with pytest.raises(KronAError, match="cannot be merged"):
-        kb.export_peft_lokr(tmp_path / "y")
+        kb.export_peft(tmp_path / "y")
+
+
+def test_old_export_names_warn_and_write_the_same_folder(tiny_cls, tmp_path):
+    from krona.export import export_peft_lokr
+
+    model, _ = tiny_cls
+    km = get_krona_model(model, KronAConfig(scale=2.5))
+    km.export_peft(tmp_path / "new")
+    with pytest.warns(DeprecationWarning, match="use export_peft"):
+        km.export_peft_lokr(tmp_path / "old")
+    with pytest.warns(DeprecationWarning, match=r"use model.export_peft\(dir\)"):
+        export_peft_lokr(km, tmp_path / "func")
+    for name in ("adapter_config.json", "adapter_model.safetensors"):
+        new = (tmp_path / "new" / name).read_bytes()
+        assert (tmp_path / "old" / name).read_bytes() == new
+        assert (tmp_path / "func" / name).read_bytes() == new

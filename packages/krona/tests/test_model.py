@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import krona
 import pytest
 import torch
 from krona import KronAConfig, KronAModel, get_krona_model
@@ -72,15 +73,18 @@ def test_save_load_round_trip_is_exact(tiny_cls, batch, tmp_path):
     _randomise(km)
     with torch.no_grad():
         km.model.classifier.weight.add_(1.0)
+    # frozen like the loaded model: whether a weight requires grad changes the CPU matmul
+    # kernel (~1e-7), so bit-exactness is compared between two frozen models
+    for p in km.parameters():
+        p.requires_grad_(False)
     expected = _logits(km, batch)
     km.save_pretrained(tmp_path / "ad")
     cfg = json.loads((tmp_path / "ad" / "adapter_config.json").read_text())
     assert cfg["adapter_type"] == "krona" and cfg["scale"] == 3.0 and cfg["variant"] == "linear"
-    assert cfg["modules"]["bert.encoder.layer.0.attention.self.query"] == {
-        "A": [8, 8],
-        "B": [8, 8],
-        "target_shape": [64, 64],
-    }
+    query = "bert.encoder.layer.0.attention.self.query"
+    assert cfg["target_shapes"][query] == [64, 64]
+    assert cfg["factor_shapes"][query] == {"A": [8, 8], "B": [8, 8]}
+    assert cfg["library_version"] == krona.__version__
     from safetensors.torch import load_file
 
     keys = set(load_file(str(tmp_path / "ad" / "adapter_model.safetensors")))
@@ -133,7 +137,7 @@ def test_bad_targets_refused(tiny_cls):
 def test_block_variant_cannot_merge(tiny_cls, variant):
     model, _ = tiny_cls
     km = get_krona_model(model, KronAConfig(variant=variant))
-    for call in (km.merge_and_unload, km.merge):
+    for call in (km.merge_and_unload, km.merge_adapter, km.unmerge_adapter):
         with pytest.raises(
             KronAError, match="cannot be merged: the FFN between input and output is nonlinear"
         ):
@@ -245,3 +249,100 @@ def test_block_with_explicit_shapes_round_trips(tiny_cls, batch, tmp_path):
     assert set(loaded.shapes.values()) == {((4, 4), (16, 16))}
     # not bit-exact: these factor shapes hit a BLAS path whose rounding varies by ~1e-8
     torch.testing.assert_close(_logits(loaded, batch), expected, atol=1e-6, rtol=0)
+
+
+def test_merge_adapter_unmerge_adapter_and_refusals_while_merged(tiny_cls, batch, tmp_path):
+    model, _ = tiny_cls
+    km = get_krona_model(model, KronAConfig(scale=2.0))
+    _randomise(km)
+    query = km.model.get_submodule("bert.encoder.layer.0.attention.self.query")
+    w0 = query.base_layer.weight.detach().clone()
+    unmerged = _logits(km, batch)
+    km.merge_adapter()
+    assert km.merged
+    torch.testing.assert_close(_logits(km, batch), unmerged, atol=1e-5, rtol=0)
+    with pytest.raises(KronAError, match="already merged"):
+        km.merge_adapter()
+    with pytest.raises(KronAError, match="unmerge_adapter"):
+        km.save_pretrained(tmp_path / "merged")
+    with pytest.raises(KronAError, match="unmerge_adapter"), km.disable_adapter():
+        pass
+    km.unmerge_adapter()
+    assert not km.merged
+    torch.testing.assert_close(query.base_layer.weight, w0, atol=1e-6, rtol=0)
+    km.unmerge_adapter()  # nothing merged: a no-op
+
+
+def test_deprecated_names_warn_and_still_work(tiny_cls, batch):
+    model, _ = tiny_cls
+    km = get_krona_model(model, KronAConfig())
+    _randomise(km)
+    unmerged = _logits(km, batch)
+    with pytest.warns(DeprecationWarning, match=r"merge\(\) is deprecated.*use merge_adapter"):
+        km.merge()
+    assert km.merged
+    torch.testing.assert_close(_logits(km, batch), unmerged, atol=1e-5, rtol=0)
+    with pytest.warns(DeprecationWarning, match="use unmerge_adapter"):
+        km.unmerge()
+    assert not km.merged
+    assert km.krona_config is km.adapter_config
+    assert km.krona_modules() == km.adapter_layers()
+
+
+def test_old_nested_layout_still_loads(tiny_cls, batch, tmp_path):
+    """An adapter folder written by krona 0.1.0 (nested ``modules`` + ``config``) loads."""
+    from papershelf.models import load_model
+    from safetensors.torch import save_file
+
+    model, _ = tiny_cls
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    km = get_krona_model(model, KronAConfig(scale=3.0, modules_to_save=["classifier"]))
+    _randomise(km)
+    for p in km.parameters():
+        p.requires_grad_(False)
+    expected = _logits(km, batch)
+    folder = tmp_path / "old"
+    folder.mkdir()
+    tensors = {
+        f"base_model.model.{n}.{p}": getattr(m, p).detach().clone()
+        for n, m in km.krona_modules().items()
+        for p in ("krona_A", "krona_B")
+    }
+    for key, value in km.model.classifier.state_dict().items():
+        tensors[f"base_model.model.classifier.{key}"] = value.clone()
+    save_file(tensors, str(folder / "adapter_model.safetensors"))
+    old = {
+        "adapter_type": "krona",
+        "version": "0.1.0",
+        "variant": "linear",
+        "scale": 3.0,
+        "res_scale": None,
+        "modules": {
+            n: {"A": [8, 8], "B": [8, 8], "target_shape": [64, 64]} for n in km.krona_modules()
+        },
+        "config": {
+            "variant": "linear",
+            "scale": 3.0,
+            "res_scale": 1.0,
+            "res_scale_trainable": False,
+            "shapes": "auto",
+            "factor": -1,
+            "init": "zero_A",
+            "matmul_order": "auto",
+            "target_modules": ["query", "value"],
+            "exclude_modules": None,
+            "modules_to_save": ["classifier"],
+            "dropout": 0.0,
+            "ffn_taps": None,
+            "adapter_type": "krona",
+        },
+    }
+    (folder / "adapter_config.json").write_text(json.dumps(old))
+    fresh, _ = load_model("tiny-encoder", task="sequence-classification", num_labels=3)
+    fresh.load_state_dict(state)
+    loaded = KronAModel.from_pretrained(fresh, folder)
+    assert loaded.adapter_config.scale == 3.0
+    assert torch.equal(_logits(loaded, batch), expected)
+    (folder / "adapter_config.json").write_text(json.dumps({**old, "modules": None}))
+    with pytest.raises(KronAError, match="lacks 'config' or 'modules'"):
+        KronAModel.from_pretrained(load_model("tiny-encoder")[0], folder)

@@ -41,6 +41,6 @@ class DyLoRACallback(TrainerCallback):
 
     def on_optimizer_step(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
         model = self._dylora(kwargs)
-        if model.dylora_config.strict_freeze:
+        if model.adapter_config.strict_freeze:
             model.restore_inactive_rows()
         return control

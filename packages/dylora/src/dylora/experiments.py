@@ -1,21 +1,22 @@
-"""The shared pieces of the claims and the CLI: the MiniLM task, a training loop, evaluation.
+"""The shared pieces of the claims and the CLI: a training loop and the DyLoRA encoder.
 
-The claims use a plain loop (clear and fast); the CLI's ``train`` uses ``papershelf.train``.
+The MiniLM task and its evaluation are ``papershelf.text_classification``'s (re-exported here:
+``EncoderTask``, ``load_encoder_task``, ``evaluate``). The claims use a plain loop (clear and
+fast); the CLI's ``train`` uses ``papershelf.train``.
+
 A "LoRA at rank r" baseline is our layer with the rank held fixed at r during training: at a
 fixed rank DyLoRA *is* LoRA (tests check this against PEFT's own LoRA output).
 """
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import torch
-from torch import nn
+from papershelf.text_classification import EncoderTask, evaluate, load_encoder_task
 
 from dylora.config import DyLoRAConfig
 from dylora.model import DyLoRAModel, get_dylora_model
@@ -37,62 +38,6 @@ def set_threads(limit: int | None = None) -> int:
     from papershelf.threads import set_torch_threads
 
     return set_torch_threads(limit, env="DYLORA_THREADS")
-
-
-@dataclass
-class EncoderTask:
-    """A tokenised text-classification task and a factory of fresh copies of the encoder."""
-
-    base: nn.Module
-    train: dict[str, torch.Tensor]
-    test: dict[str, torch.Tensor]
-    num_classes: int
-    description: str
-
-    def fresh_model(self) -> nn.Module:
-        return copy.deepcopy(self.base)
-
-
-def _encode(tokenizer: Any, texts: list[str], labels: list[int], max_length: int) -> dict:
-    enc = tokenizer(
-        texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt"
-    )
-    return {
-        "input_ids": enc["input_ids"],
-        "attention_mask": enc["attention_mask"],
-        "labels": torch.tensor(labels),
-    }
-
-
-def load_encoder_task(
-    seed: int = 0,
-    *,
-    model: str = "offline",
-    num_classes: int = 4,
-    n_train: int = 2000,
-    n_test: int = 400,
-    max_length: int = 32,
-) -> EncoderTask:
-    """The offline MiniLM classifier and papershelf's synthetic topic task (held-out words)."""
-    from papershelf.data import synthetic_text_classification
-    from papershelf.models import load_model
-    from papershelf.seeding import seed_everything
-
-    seed_everything(seed)  # the new classifier head is drawn from the global RNG
-    base, tokenizer = load_model(model, task="sequence-classification", num_labels=num_classes)
-    data = synthetic_text_classification(
-        tokenizer, num_classes=num_classes, n_train=n_train, n_test=n_test, seed=seed
-    )
-    return EncoderTask(
-        base=base,
-        train=_encode(tokenizer, data.train.texts, data.train.labels, max_length),
-        test=_encode(tokenizer, data.test.texts, data.test.labels, max_length),
-        num_classes=num_classes,
-        description=(
-            f"{model} + papershelf.data.synthetic_text_classification(num_classes={num_classes}, "
-            f"n_train={n_train}, n_test={n_test}, seed={seed})"
-        ),
-    )
 
 
 def check_lora_baseline(model: DyLoRAModel, fixed_rank: int | None) -> None:
@@ -167,21 +112,6 @@ def train_adapter(
         "cpu_seconds": time.process_time() - cpu_start,
         "losses": losses,
     }
-
-
-@torch.no_grad()
-def evaluate(model: nn.Module, data: dict[str, torch.Tensor], batch_size: int = 200) -> dict:
-    """Accuracy and mean NLL (nats) of a sequence classifier on ``data``."""
-    was = model.training
-    model.eval()
-    correct, nll, n = 0, 0.0, len(data["labels"])
-    for i in range(0, n, batch_size):
-        batch = {k: v[i : i + batch_size] for k, v in data.items()}
-        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-        nll += torch.nn.functional.cross_entropy(logits, batch["labels"], reduction="sum").item()
-        correct += (logits.argmax(-1) == batch["labels"]).sum().item()
-    model.train(was)
-    return {"accuracy": correct / n, "nll": nll / n}
 
 
 def dylora_encoder(task: EncoderTask, config: DyLoRAConfig) -> DyLoRAModel:

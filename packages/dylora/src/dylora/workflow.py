@@ -76,28 +76,18 @@ def _tokenizer(model: str):
 
 def _encode(tokenizer: Any, data: Any, max_length: int) -> dict[str, Any]:
     """``{"input_ids", "attention_mask": (n, max_length), "labels": (n,)}``."""
-    import torch
+    from papershelf.text_classification import encode
 
-    enc = tokenizer(
-        data.texts,
-        padding="max_length",
-        truncation=True,
-        max_length=max_length,
-        return_tensors="pt",
-    )
-    return {
-        "input_ids": enc["input_ids"],
-        "attention_mask": enc["attention_mask"],
-        "labels": torch.tensor(data.labels),
-    }
+    return encode(tokenizer, data.texts, data.labels, max_length, padding="max_length")
 
 
 def train_run(out: Path, config: DyLoRAConfig, opts: RunOptions) -> dict[str, Any]:
     """Train a DyLoRA adapter with ``papershelf.train.fit`` (one b per optimizer step)."""
     from papershelf.models import load_model
+    from papershelf.text_classification import evaluate
     from papershelf.train import TrainConfig, fit
 
-    from dylora.experiments import evaluate, set_threads
+    from dylora.experiments import set_threads
     from dylora.model import get_dylora_model
 
     set_threads()
@@ -200,9 +190,11 @@ def eval_run(
     out: Path | None = None,
 ) -> dict[str, Any]:
     """Evaluate a trained adapter at each rank; write ``ranks.json`` and a metric-vs-rank PNG."""
+    from papershelf.text_classification import evaluate
+
     from dylora.claims.plots import plot_rank_curves
     from dylora.config import parse_ranks
-    from dylora.experiments import evaluate, set_threads
+    from dylora.experiments import set_threads
     from dylora.model import evaluate_ranks
 
     set_threads()
@@ -254,7 +246,7 @@ def export_run(
     check_saved_ranks(path, [rank], "--rank")
     model, tokenizer, _, _ = _load_trained(path, model_name)
     if fmt == "peft":
-        return model.export_peft_lora(out, rank=rank)
+        return model.export_peft(out, rank=rank)
     merged = model.merge_and_unload(rank=rank)
     merged.save_pretrained(out)
     tokenizer.save_pretrained(out)

@@ -76,10 +76,11 @@ def train(
     import torch
     from papershelf.io import atomic_write_json
     from papershelf.models import load_model
+    from papershelf.text_classification import classification_loss, encode, evaluate
     from papershelf.train import TrainConfig, fit
 
     from krona.config import KronAConfig
-    from krona.experiment import MeanPoolClassifier, classification_loss, encode, evaluate
+    from krona.experiment import MeanPoolClassifier
     from krona.model import get_krona_model
 
     _threads()
@@ -102,10 +103,10 @@ def train(
     net = MeanPoolClassifier(encoder, len(tr.label_names))
     km = get_krona_model(net, cfg)
     km.print_trainable_parameters()
-    data = encode(tok, tr.texts, tr.labels)
+    data = encode(tok, tr.texts, tr.labels, max_length=64)
     state = fit(km, data, classification_loss, train_cfg)
     km.save_pretrained(out)
-    metrics = evaluate(km, encode(tok, ev.texts, ev.labels))
+    metrics = evaluate(km, encode(tok, ev.texts, ev.labels, max_length=64))
     atomic_write_json(
         out / TRAIN_META,
         {
@@ -159,8 +160,7 @@ def eval_cmd(
 ) -> None:
     """Evaluate a trained adapter: accuracy and NLL."""
     from papershelf.data import read_text_classification
-
-    from krona.experiment import encode, evaluate
+    from papershelf.text_classification import encode, evaluate
 
     _threads()
     km, tok, meta = _load_trained(folder)
@@ -169,7 +169,7 @@ def eval_cmd(
         ev = _synthetic(tok, len(meta["label_names"]), seed).test
     else:
         ev = read_text_classification(eval_file, label_names=meta["label_names"])
-    m = evaluate(km, encode(tok, ev.texts, ev.labels))
+    m = evaluate(km, encode(tok, ev.texts, ev.labels, max_length=64))
     print(f"accuracy {m['accuracy']:.4f}  nll {m['nll']:.4f}  ({len(ev)} examples)")
 
 
@@ -208,7 +208,7 @@ def export(
     if format != "peft-lokr":
         raise typer.BadParameter(f"--format: {format!r} is not supported; use 'peft-lokr'")
     km, _, _ = _load_trained(folder)
-    km.export_peft_lokr(out)
+    km.export_peft(out)
     print(f"PEFT LoKr adapter written to {out}")
 
 

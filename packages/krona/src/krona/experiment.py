@@ -1,5 +1,6 @@
-"""What the claims and the CLI share: a mean-pooled sentence classifier on an encoder,
-tokenised text-classification batches, a plain training loop and evaluation.
+"""What the claims and the CLI share: a mean-pooled sentence classifier on an encoder and a
+plain training loop. The tokenised task and its evaluation are ``papershelf.text_classification``'s
+(``encode``, ``classification_loss``, ``evaluate``, re-exported here).
 
 ``MeanPoolClassifier(encoder, num_labels)``: ``forward(input_ids: (batch, seq),
 attention_mask: (batch, seq)) -> logits (batch, num_labels)``; the head is a
@@ -10,14 +11,13 @@ all-MiniLM-L6-v2's own pooling (mean over real tokens).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import torch
+from papershelf.text_classification import classification_loss, encode, evaluate
 from torch import nn
 
 __all__ = [
-    "Encoded",
     "MeanPoolClassifier",
     "classification_loss",
     "encode",
@@ -47,47 +47,9 @@ class MeanPoolClassifier(nn.Module):
         return self.classifier(pooled)
 
 
-@dataclass
-class Encoded:
-    """A tokenised split: ``input_ids``/``attention_mask``: ``(n, seq)``, ``labels``: ``(n,)``."""
-
-    input_ids: torch.Tensor
-    attention_mask: torch.Tensor
-    labels: torch.Tensor
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def __getitem__(self, i: int | torch.Tensor) -> dict[str, torch.Tensor]:
-        """One example (``i`` an int) or a batch (``i`` an index tensor)."""
-        return {
-            "input_ids": self.input_ids[i],
-            "attention_mask": self.attention_mask[i],
-            "labels": self.labels[i],
-        }
-
-    def batch(self, idx: torch.Tensor) -> dict[str, torch.Tensor]:
-        """The examples at ``idx``, stacked: ``(len(idx), seq)`` and ``(len(idx),)``."""
-        return self[idx]
-
-
-def encode(tokenizer: Any, texts: list[str], labels: list[int], max_length: int = 64) -> Encoded:
-    """Tokenise ``texts`` (padded to the longest, truncated to ``max_length``)."""
-    enc = tokenizer(
-        texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt"
-    )
-    return Encoded(enc["input_ids"], enc["attention_mask"], torch.tensor(labels, dtype=torch.long))
-
-
-def classification_loss(model: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-    """Mean cross-entropy of ``model(input_ids, attention_mask)`` against ``labels``."""
-    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
-    return nn.functional.cross_entropy(logits, batch["labels"])
-
-
 def train_classifier(
     model: nn.Module,
-    data: Encoded,
+    data: dict[str, torch.Tensor],
     *,
     steps: int,
     lr: float,
@@ -106,13 +68,15 @@ def train_classifier(
         ),
     )
     g = torch.Generator().manual_seed(seed)
-    order = torch.randperm(len(data), generator=g)
+    n = len(data["labels"])
+    order = torch.randperm(n, generator=g)
     pos, losses = 0, []
     model.train()
     for _ in range(steps):
-        if pos + batch_size > len(data):
-            order, pos = torch.randperm(len(data), generator=g), 0
-        loss = classification_loss(model, data.batch(order[pos : pos + batch_size]))
+        if pos + batch_size > n:
+            order, pos = torch.randperm(n, generator=g), 0
+        idx = order[pos : pos + batch_size]
+        loss = classification_loss(model, {k: v[idx] for k, v in data.items()})
         pos += batch_size
         if not math.isfinite(loss.item()):
             raise FloatingPointError(
@@ -124,16 +88,3 @@ def train_classifier(
         sched.step()
         losses.append(loss.item())
     return losses
-
-
-@torch.no_grad()
-def evaluate(model: nn.Module, data: Encoded, batch_size: int = 128) -> dict[str, float]:
-    """``{"accuracy", "nll"}`` of ``model`` on ``data``."""
-    model.eval()
-    correct, nll = 0, 0.0
-    for start in range(0, len(data), batch_size):
-        b = data.batch(torch.arange(start, min(start + batch_size, len(data))))
-        logits = model(input_ids=b["input_ids"], attention_mask=b["attention_mask"])
-        nll += nn.functional.cross_entropy(logits, b["labels"], reduction="sum").item()
-        correct += (logits.argmax(-1) == b["labels"]).sum().item()
-    return {"accuracy": correct / len(data), "nll": nll / len(data)}

@@ -1,24 +1,36 @@
 """``get_krona_model`` and ``KronAModel``: KronA adapters on any model whose targets are
 ``nn.Linear`` (variant ``"linear"``) or whose FFN blocks are in :data:`FFN_TAPS` (block
-variants), in PEFT's shape, built on ``papershelf.adapters``.
+variants), on the template :class:`papershelf.adapters.AdapterModel`.
 
-Saved files: ``adapter_model.safetensors`` (keys ``base_model.model.<path>.krona_A`` /
-``.krona_B``; block variants ``base_model.model.<ffn owner>.krona_block.krona_A`` ...) and
-``adapter_config.json`` (the config, the effective scale, the variant, the factor shapes
-and base shape of every module, ``"adapter_type": "krona"`` and the package version).
+The generic adapter API — ``merge_adapter``/``unmerge_adapter``, ``merge_and_unload``,
+``unload``, ``disable_adapter``, ``save_pretrained``/``from_pretrained``, ``export_peft``,
+``print_trainable_parameters`` — has the same names as dylora's ``DyLoRAModel``. What is
+KronA's own is here: the factor shapes of each module (``shapes``, ``num_adapter_parameters``),
+the block variants (KronA^B, KronA^B_res: a :class:`KronABlock` tapped beside each FFN, which
+cannot merge) and the PEFT LoKr export (:mod:`krona.export`).
+
+Saved files (the template's flat layout): ``adapter_model.safetensors`` (keys
+``base_model.model.<path>.krona_A`` / ``.krona_B``; block variants
+``base_model.model.<ffn owner>.krona_block.krona_A`` ...) and ``adapter_config.json``
+(``adapter_type: "krona"``, ``library_version``, ``base_model_name_or_path``,
+``target_shapes: {module: [out, in]}``, ``factor_shapes: {module: {"A": [a1, a2], "B": [b1,
+b2]}}`` and every ``KronAConfig`` field). Folders in the older nested layout (``"modules"``
+and ``"config"`` keys) still load.
+
+Renamed (the old name warns with ``DeprecationWarning`` for one release):
+``merge()`` -> ``merge_adapter()``, ``unmerge()`` -> ``unmerge_adapter()``,
+``export_peft_lokr(dir)`` -> ``export_peft(dir)``.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import torch
 from papershelf import adapters
 from torch import nn
 
-from krona import __version__ as VERSION
 from krona.config import KronAConfig, name_matches
 from krona.errors import KronAError
 from krona.functional import num_params
@@ -60,37 +72,40 @@ class KronAModel(adapters.AdapterModel):
 
     Attributes:
         model: the wrapped model (adapters injected in place).
-        krona_config: the ``KronAConfig``.
+        adapter_config: the ``KronAConfig`` (also ``krona_config``).
         shapes: ``{module: ((a1, a2), (b1, b2))}`` of every adapter.
     """
 
-    def __init__(self, model: nn.Module, config: KronAConfig) -> None:
-        if not isinstance(config, KronAConfig):
-            raise KronAError(f"config: expected a KronAConfig, got {type(config).__name__}")
-        super().__init__(model)
-        self.krona_config = config
-        if config.variant == "linear":
-            self._inject_linear()
+    adapter_type = "krona"
+    prefix = "krona_"
+    config_class = KronAConfig
+    layer_class = KronALinear
+    metadata_keys = ("factor_shapes",)
+    error_class = KronAError
+
+    @property
+    def krona_config(self) -> KronAConfig:
+        """The config (``adapter_config`` under KronA's name)."""
+        return self.adapter_config
+
+    # ----- injection (template hooks) -----
+    def _inject_adapters(self, targets: list[str] | None) -> None:
+        if self.adapter_config.variant == "linear":
+            super()._inject_adapters(targets)
         else:
             self._inject_blocks()
-        self._trainable_modules = [*self._block_names(), *(config.modules_to_save or [])]
-        adapters.mark_only_adapters_trainable(model, self._trainable_modules)
 
-    # ----- injection -----
-    def _inject_linear(self) -> None:
-        cfg = self.krona_config
-        names = adapters.resolve_target_modules(
-            self.model, cfg.target_modules, cfg.exclude_modules, cfg.modules_to_save
-        )
+    def _create_layer(self, name: str, linear: nn.Linear) -> KronALinear:
+        cfg = self.adapter_config
+        shapes = cfg.shapes_for(name, linear.out_features, linear.in_features)
+        return KronALinear(linear, shapes, cfg.scale, cfg.init, cfg.dropout, cfg.matmul_order)
 
-        def factory(name: str, linear: nn.Linear) -> KronALinear:
-            shapes = cfg.shapes_for(name, linear.out_features, linear.in_features)
-            return KronALinear(linear, shapes, cfg.scale, cfg.init, cfg.dropout, cfg.matmul_order)
-
-        adapters.inject_adapters(self.model, names, factory)
+    def _saved_modules(self) -> list[str]:
+        """The KronA^B blocks (trained and saved whole) and ``modules_to_save``."""
+        return [*self._block_names(), *(self.adapter_config.modules_to_save or [])]
 
     def _inject_blocks(self) -> None:
-        cfg = self.krona_config
+        cfg = self.adapter_config
         owners = self._ffn_owners()
         d = _model_width(self.model)
         for owner_name, (inp, out) in owners.items():
@@ -116,7 +131,7 @@ class KronAModel(adapters.AdapterModel):
             block.attach(owner.get_submodule(inp), owner.get_submodule(out))
 
     def _ffn_owners(self) -> dict[str, tuple[str, str]]:
-        cfg = self.krona_config
+        cfg = self.adapter_config
         model_type = getattr(getattr(self.model, "config", None), "model_type", None)
         taps = cfg.ffn_taps or ([FFN_TAPS[model_type]] if model_type in FFN_TAPS else None)
         if not taps:
@@ -151,11 +166,15 @@ class KronAModel(adapters.AdapterModel):
     def _block_names(self) -> list[str]:
         return [n for n, m in self.model.named_modules() if isinstance(m, KronABlock)]
 
-    def krona_modules(self) -> dict[str, KronALinear | KronABlock]:
-        """Every KronA module of the wrapped model, by dotted name."""
+    def adapter_layers(self) -> dict[str, nn.Module]:
+        """Every KronA module (``KronALinear`` and ``KronABlock``) by dotted name."""
         return {
             n: m for n, m in self.model.named_modules() if isinstance(m, KronALinear | KronABlock)
         }
+
+    def krona_modules(self) -> dict[str, KronALinear | KronABlock]:
+        """Every KronA module of the wrapped model, by dotted name (``adapter_layers()``)."""
+        return self.adapter_layers()  # type: ignore[return-value]
 
     @property
     def shapes(self) -> dict[str, tuple[tuple[int, int], tuple[int, int]]]:
@@ -170,33 +189,15 @@ class KronAModel(adapters.AdapterModel):
         )
         return sum(num_params(s) for s in self.shapes.values()) + extra
 
-    # ----- merge / unload / disable -----
-    def _require_mergeable(self, what: str) -> None:
-        if self.krona_config.variant != "linear":
-            raise KronAError(f"{what}: " + NOT_MERGEABLE.format(v=self.krona_config.variant))
-
-    def merge(self) -> None:
-        """Merge every adapter into its base weight in place (variant ``"linear"`` only)."""
-        self._require_mergeable("merge")
-        for m in self.krona_modules().values():
-            if not m.merged:
-                m.merge()
-
-    def unmerge(self) -> None:
-        self._require_mergeable("unmerge")
-        for m in self.krona_modules().values():
-            if m.merged:
-                m.unmerge()
-
-    def merge_and_unload(self) -> nn.Module:
-        """Merge ``W ← W₀ + s·kron(A, B)`` and return the plain model (only ``nn.Linear`` s left)."""
-        self._require_mergeable("merge_and_unload")
-        return adapters.merge_and_unload(self.model)
+    # ----- merge / unload (template, plus the block variants) -----
+    def _check_mergeable(self, what: str) -> None:
+        if self.adapter_config.variant != "linear":
+            raise KronAError(f"{what}: " + NOT_MERGEABLE.format(v=self.adapter_config.variant))
 
     def unload(self) -> nn.Module:
         """Remove the adapters without merging and return the original model."""
-        if self.krona_config.variant == "linear":
-            return adapters.unload(self.model)
+        if self.adapter_config.variant == "linear":
+            return super().unload()
         for name in self._block_names():
             owner_name, _, child = name.rpartition(".")
             owner = self.model.get_submodule(owner_name) if owner_name else self.model
@@ -204,99 +205,91 @@ class KronAModel(adapters.AdapterModel):
             delattr(owner, child)
         return self.model
 
-    @contextlib.contextmanager
-    def disable_adapter(self) -> Iterator[None]:
-        """Within the context the model computes the base model's outputs (unmerged only)."""
-        mods = list(self.krona_modules().values())
-        if any(m.merged for m in mods):
-            raise KronAError("disable_adapter: the adapters are merged; call unmerge() first")
-        with adapters.disabled_adapters(mods):
-            yield
+    merge = adapters.deprecated_alias("merge_adapter", "merge")
+    unmerge = adapters.deprecated_alias("unmerge_adapter", "unmerge")
 
-    def export_peft_lokr(self, folder: str | Path) -> Path:
-        """Write a PEFT LoKr adapter equivalent to this one (see ``krona.export``)."""
-        from krona.export import export_peft_lokr
+    # ----- export -----
+    def _peft_adapter(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+        from krona.export import peft_lokr_adapter
 
-        return export_peft_lokr(self, folder)
+        return peft_lokr_adapter(self)
 
-    # ----- saving -----
-    def adapter_config_dict(self) -> dict[str, Any]:
-        cfg = self.krona_config
-        mods = self.krona_modules()
+    def export_peft(self, save_directory: str | Path) -> Path:  # type: ignore[override]
+        """Write a PEFT LoKr adapter equivalent to this one (see :mod:`krona.export`)."""
+        return super().export_peft(save_directory)
+
+    export_peft_lokr = adapters.deprecated_alias("export_peft", "export_peft_lokr")
+
+    # ----- saving (what the template records; reading saved folders back) -----
+    def _target_shapes(self) -> dict[str, list[int]]:
         return {
-            "adapter_type": "krona",
-            "version": VERSION,
-            "variant": cfg.variant,
-            "scale": cfg.scale,
-            "res_scale": cfg.res_scale if cfg.variant == "block_res" else None,
-            "modules": {
-                n: {
-                    "A": list(m.shapes[0]),
-                    "B": list(m.shapes[1]),
-                    "target_shape": [m.out_features, m.in_features]
-                    if isinstance(m, KronALinear)
-                    else [m.d_model, m.d_model],
-                }
-                for n, m in mods.items()
-            },
-            "config": cfg.to_dict(),
+            n: [m.out_features, m.in_features] if isinstance(m, KronALinear) else [m.d_model] * 2
+            for n, m in self.krona_modules().items()
         }
 
-    def save_pretrained(self, folder: str | Path) -> Path:
-        """Write ``adapter_model.safetensors`` + ``adapter_config.json`` atomically."""
-        return adapters.save_adapter(
-            folder, self.model, self.adapter_config_dict(), self._trainable_modules
-        )
+    def _extra_metadata(self) -> dict[str, Any]:
+        return {
+            "factor_shapes": {n: {"A": list(a), "B": list(b)} for n, (a, b) in self.shapes.items()}
+        }
 
     @classmethod
-    def from_pretrained(
-        cls, model: nn.Module, folder: str | Path, is_trainable: bool = False
-    ) -> KronAModel:
-        """Re-create the adapters saved in ``folder`` on ``model`` (the same base model) and
-        load their weights; refuses a folder that is not KronA or whose shapes do not fit."""
-        saved = adapters.read_adapter_config(folder)
-        if saved.get("adapter_type") != "krona":
-            raise KronAError(
-                f"adapter dir: {folder} holds adapter_type {saved.get('adapter_type')!r}, not 'krona'"
-            )
+    def _upgrade_saved_config(cls, raw: dict[str, Any], folder: str | Path) -> dict[str, Any]:
+        """Read the nested layout of krona <= 0.1.0 (``"modules"`` + ``"config"``)."""
+        if "modules" not in raw and "config" not in raw:
+            return raw
+        if raw.get("adapter_type") != "krona":
+            return raw  # refused by the caller, naming the type
         try:
-            cfg_dict, modules = dict(saved["config"]), dict(saved["modules"])
-        except (KeyError, TypeError):
+            config, modules = dict(raw["config"]), dict(raw["modules"])
+            return {
+                "adapter_type": "krona",
+                "library_version": raw.get("version"),
+                "target_shapes": {n: m["target_shape"] for n, m in modules.items()},
+                "factor_shapes": {n: {"A": m["A"], "B": m["B"]} for n, m in modules.items()},
+                **config,
+            }
+        except (KeyError, TypeError, ValueError):
             raise KronAError(
                 f"adapter dir: {folder}/adapter_config.json lacks 'config' or 'modules'"
             ) from None
-        cfg = KronAConfig.from_dict(cfg_dict)
-        names = list(modules)
-        if cfg.variant == "linear":
-            adapters.check_target_shapes(model, {n: modules[n]["target_shape"] for n in names})
+
+    @classmethod
+    def _saved_targets(
+        cls, base_model: nn.Module, config: KronAConfig, metadata: dict[str, Any]
+    ) -> tuple[KronAConfig, None]:
+        """Pin the config to the saved modules and factor shapes (after checking the base)."""
+        shapes, factors = metadata["target_shapes"], metadata.get("factor_shapes")
+        if not isinstance(factors, dict) or set(factors) != set(shapes):
+            raise KronAError(
+                "adapter dir: adapter_config.json must record factor_shapes for every module "
+                "in target_shapes"
+            )
+        names = list(shapes)
+        if config.variant == "linear":
+            adapters.check_target_shapes(base_model, shapes)
             targets = names
         else:
-            d = _model_width(model)
-            for n, m in modules.items():
-                if d is not None and m["target_shape"] != [d, d]:
+            d = _model_width(base_model)
+            for n, shape in shapes.items():
+                if d is not None and list(shape) != [d, d]:
                     raise KronAError(
-                        f"adapter: block {n!r} was saved for width {m['target_shape'][0]} but this model has {d}"
+                        f"adapter: block {n!r} was saved for width {shape[0]} but this model has {d}"
                     )
             targets = [n.rpartition(".")[0] for n in names]  # the FFN owners
+            missing = [t for t in targets if not _has(base_model, t)]
+            if missing:
+                raise KronAError(
+                    f"adapter: the saved FFN block(s) {missing[:3]} do not exist in this base model"
+                )
         # Shapes are keyed by the name ``shapes_for`` is asked with: the target (for a block,
         # its FFN owner, not the ``krona_block`` child the weights are saved under).
-        cfg.target_modules = targets
-        cfg.exclude_modules = None
-        cfg.shapes = {
-            t: {"A": tuple(m["A"]), "B": tuple(m["B"])}
-            for t, m in zip(targets, modules.values(), strict=True)
+        config.target_modules = targets
+        config.exclude_modules = None
+        config.shapes = {
+            t: {"A": tuple(factors[n]["A"]), "B": tuple(factors[n]["B"])}
+            for t, n in zip(targets, names, strict=True)
         }
-        wrapped = cls(model, cfg)
-        if sorted(wrapped.krona_modules()) != sorted(names):
-            raise KronAError(
-                f"adapter: the saved modules {names[:3]}... do not all exist in this base model"
-            )
-        adapters.load_adapter(folder, model, wrapped._trainable_modules)
-        if not is_trainable:
-            for p in model.parameters():
-                p.requires_grad_(False)
-            model.eval()
-        return wrapped
+        return config, None
 
 
 def _has(module: nn.Module, path: str) -> bool:

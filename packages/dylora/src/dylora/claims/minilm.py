@@ -9,16 +9,11 @@ from __future__ import annotations
 import time
 
 from papershelf.registry import Result, RunContext
+from papershelf.text_classification import evaluate, load_encoder_task
 
 from dylora.claims.plots import plot_rank_curves
 from dylora.config import DyLoRAConfig
-from dylora.experiments import (
-    dylora_encoder,
-    evaluate,
-    load_encoder_task,
-    set_threads,
-    train_adapter,
-)
+from dylora.experiments import dylora_encoder, set_threads, train_adapter
 from dylora.model import evaluate_ranks
 
 R_MAX = 8

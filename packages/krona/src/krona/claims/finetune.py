@@ -15,11 +15,12 @@ import statistics
 
 import torch
 from papershelf.registry import Result, RunContext
+from papershelf.text_classification import evaluate, load_encoder_task
 
 from krona.baselines import add_lora
 from krona.claims import set_threads
 from krona.config import KronAConfig
-from krona.experiment import MeanPoolClassifier, encode, evaluate, train_classifier
+from krona.experiment import MeanPoolClassifier, train_classifier
 from krona.model import get_krona_model
 
 METHODS = ("krona", "lora_r1", "lora_r2")
@@ -40,20 +41,21 @@ def build(method: str, encoder: torch.nn.Module, num_labels: int, seed: int, sca
 
 
 def run(ctx: RunContext) -> Result:
-    from papershelf.data import synthetic_text_classification
-    from papershelf.models import load_model
-
     threads = set_threads()
     if ctx.quick:
         seeds, steps, batch, lr, n_train, n_test, words = 3, 60, 16, 3e-3, 480, 400, 8
     else:
         seeds, steps, batch, lr, n_train, n_test, words = 5, 300, 32, 2e-3, 2000, 400, 12
-    encoder, tok = load_model("offline")
-    task = synthetic_text_classification(
-        tok, num_classes=4, n_train=n_train, n_test=n_test, seed=ctx.seed, words_per_text=words
+    task = load_encoder_task(
+        ctx.seed,
+        num_classes=4,
+        n_train=n_train,
+        n_test=n_test,
+        max_length=64,
+        words_per_text=words,
+        head=False,  # the bare encoder: build() adds the mean-pooled head
     )
-    train = encode(tok, task.train.texts, task.train.labels)
-    test = encode(tok, task.test.texts, task.test.labels)
+    encoder, train, test = task.base, task.train, task.test
     runs: dict[str, list[dict[str, float]]] = {m: [] for m in METHODS}
     budgets: dict[str, int] = {}
     for s in range(ctx.seed, ctx.seed + seeds):
