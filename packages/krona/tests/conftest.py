@@ -21,3 +21,20 @@ def batch(tiny_cls):
         return_tensors="pt",
         padding=True,
     )
+
+
+@pytest.fixture
+def run_claim(tmp_path):
+    """Run a claim as papershelf's runner does: on the claim's threads, seeded, quick."""
+    from krona.paper import PAPER
+    from papershelf.registry import RunContext
+    from papershelf.seeding import seed_everything
+    from papershelf.threads import torch_threads
+
+    def run(claim_id: str):
+        claim = PAPER.claim(claim_id)
+        with torch_threads(claim.threads):
+            seed_everything(0)
+            return claim.resolve()(RunContext(quick=True, seed=0, out=tmp_path))
+
+    return run

@@ -8,6 +8,8 @@ import math
 import pytest
 from krona.config import KronAConfig, parse_shapes
 from krona.errors import KronAError
+from papershelf.config import Config
+from papershelf.errors import UserError
 
 
 def test_defaults_and_aliases():
@@ -91,5 +93,18 @@ def test_json_round_trip():
     text = json.dumps(cfg.to_dict())
     back = KronAConfig.from_dict(json.loads(text))
     assert back == cfg
-    with pytest.raises(KronAError, match="unknown KronA fields"):
+    assert "adapter_type" not in cfg.to_dict() and cfg.adapter_type == "krona"
+    assert KronAConfig.from_dict({**cfg.to_dict(), "adapter_type": "krona"}) == cfg  # 0.1.0's dict
+    with pytest.raises(
+        UserError, match=r"KronAConfig: unknown field.* rank; known fields: variant"
+    ):
         KronAConfig.from_dict({**cfg.to_dict(), "rank": 4})
+
+
+def test_on_the_papershelf_config_base(tmp_path):
+    cfg = KronAConfig(variant="krona_b", scale=2.0)
+    assert isinstance(cfg, Config)
+    assert KronAConfig.from_json(cfg.to_json(tmp_path / "c.json")) == cfg
+    assert cfg.replace(scale=3.0).scale == 3.0
+    with pytest.raises(KronAError, match="scale: must be non-zero"):
+        cfg.replace(scale=0)

@@ -1,5 +1,5 @@
-"""get_krona_model / KronAModel on Hugging Face models: trainability, merge, save/load,
-block variants and bad input."""
+"""get_krona_model / KronAModel on Hugging Face models: trainability (also under the Hugging
+Face Trainer), merge, save/load, block variants and bad input."""
 
 from __future__ import annotations
 
@@ -346,3 +346,36 @@ def test_old_nested_layout_still_loads(tiny_cls, batch, tmp_path):
     (folder / "adapter_config.json").write_text(json.dumps({**old, "modules": None}))
     with pytest.raises(KronAError, match="lacks 'config' or 'modules'"):
         KronAModel.from_pretrained(load_model("tiny-encoder")[0], folder)
+
+
+def test_hf_trainer_updates_only_adapters(tiny_cls, tmp_path):
+    from transformers import Trainer, TrainingArguments
+
+    model, tok = tiny_cls
+    km = get_krona_model(model, KronAConfig(modules_to_save=["classifier"]))
+    frozen = km.model.bert.embeddings.word_embeddings.weight.detach().clone()
+    B_before = km.model.bert.encoder.layer[0].attention.self.query.krona_B.detach().clone()
+    enc = tok(["a cat", "a dog", "the car", "red bus"] * 4, padding=True)
+    data = [
+        {
+            "input_ids": enc["input_ids"][i],
+            "attention_mask": enc["attention_mask"][i],
+            "labels": i % 3,
+        }
+        for i in range(16)
+    ]
+    args = TrainingArguments(
+        output_dir=str(tmp_path),
+        max_steps=3,
+        per_device_train_batch_size=8,
+        learning_rate=1e-2,
+        report_to=[],
+        save_strategy="no",
+        use_cpu=True,
+        disable_tqdm=True,
+        logging_strategy="no",
+        remove_unused_columns=False,
+    )  # forward is (*args, **kwargs), as for PEFT custom models
+    Trainer(model=km, args=args, train_dataset=data).train()
+    assert torch.equal(km.model.bert.embeddings.word_embeddings.weight, frozen)
+    assert not torch.equal(km.model.bert.encoder.layer[0].attention.self.query.krona_B, B_before)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from papershelf.registry import Paper, Result, RunContext, discover
+from papershelf.registry import Paper, Result, discover
 
 
 def test_paper_is_registered_and_light():
@@ -15,15 +15,18 @@ def test_paper_is_registered_and_light():
     assert {c.id for c in PAPER.claims} == {"structure", "equal-budget", "inference-cost"}
     for claim in PAPER.claims:
         assert callable(claim.resolve())
+        assert claim.run == f"krona.claims.{claim.id.replace('-', '_')}:run"
+        assert claim.threads == 1  # one thread per process is fastest on a shared 2-core box
+    assert PAPER.bench_threads == 1
 
 
-def test_cheapest_claim_quick_run(tmp_path):
+def test_cheapest_claim_quick_run(run_claim, tmp_path):
     """The structure claim (the cheapest): schema, and its direction, which a fixed seed makes stable."""
     from krona.paper import PAPER
 
     claim = min(PAPER.claims, key=lambda c: c.quick_budget_s)
     assert claim.id == "structure"
-    result = claim.resolve()(RunContext(quick=True, seed=0, out=tmp_path))
+    result = run_claim(claim.id)
     assert isinstance(result, Result)
     json.dumps(result.details)
     errors = result.details["errors"]

@@ -13,7 +13,15 @@ import torch
 from papershelf import adapters
 from torch import nn
 
-__all__ = ["LoRALinear", "add_lora"]
+__all__ = ["LoRALinear", "add_lora", "lora_linear"]
+
+
+def lora_linear(x: torch.Tensor, lora_A: torch.Tensor, lora_B: torch.Tensor) -> torch.Tensor:
+    """``x @ (lora_B @ lora_A)ᵀ`` without forming ``lora_B @ lora_A``.
+
+    ``x: (..., in)``, ``lora_A: (r, in)``, ``lora_B: (out, r)`` → ``(..., out)``.
+    """
+    return nn.functional.linear(nn.functional.linear(x, lora_A), lora_B)
 
 
 class LoRALinear(adapters.AdapterLayer):
@@ -37,8 +45,8 @@ class LoRALinear(adapters.AdapterLayer):
         self.lora_dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
 
     def adapter_forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = nn.functional.linear(self.lora_dropout(x), self.lora_A.to(x.dtype))
-        return self.scaling * nn.functional.linear(h, self.lora_B.to(x.dtype))
+        A, B = self.lora_A.to(x.dtype), self.lora_B.to(x.dtype)
+        return self.scaling * lora_linear(self.lora_dropout(x), A, B)
 
     def delta_weight(self) -> torch.Tensor:
         return self.scaling * (self.lora_B.float() @ self.lora_A.float())

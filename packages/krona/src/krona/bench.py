@@ -7,6 +7,9 @@ measured in the same process (``papershelf.bench``).
    / the explicit ``x @ kron(A, B)ᵀ`` (and PEFT LoKr as a full two-factor adapter, which
    also materialises ``A⊗B``), with peak memory.
 3. Inference: merged KronA / base, KronA^B / base.
+
+It runs on ``PAPER.bench_threads`` (1) torch threads, set by papershelf's runner
+(``PAPERSHELF_THREADS`` overrides).
 """
 
 from __future__ import annotations
@@ -16,14 +19,15 @@ from collections.abc import Callable
 
 import torch
 from papershelf.bench import BenchReport, BenchRow, compare
+from papershelf.train import training_step
 from torch import nn
 
-from krona import naive
 from krona.baselines import add_lora
-from krona.claims import set_threads
+from krona.comparison import build_inference_models
 from krona.config import KronAConfig
 from krona.functional import factorization, kron_linear
 from krona.model import get_krona_model
+from krona.naive import naive_kron_linear
 
 __all__ = ["run"]
 
@@ -44,18 +48,17 @@ def _peft():
     return peft
 
 
-def _train_step(model: nn.Module, ids: torch.Tensor, mask: torch.Tensor) -> Callable[[], None]:
+def _hidden_square_loss(model: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    return model(**batch).last_hidden_state.float().square().mean()
+
+
+def _train_step(model: nn.Module, ids: torch.Tensor, mask: torch.Tensor) -> Callable[[], float]:
+    """One AdamW step (forward, backward, update) on a fixed batch, as a no-argument call."""
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
     model.train()
-
-    def step() -> None:
-        out = model(input_ids=ids, attention_mask=mask).last_hidden_state
-        loss = out.float().square().mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-
-    return step
+    step = training_step(model, _hidden_square_loss, opt)
+    batch = {"input_ids": ids, "attention_mask": mask}
+    return lambda: step(batch)
 
 
 def step_rows(quick: bool) -> list[BenchRow]:
@@ -104,7 +107,7 @@ def product_rows(quick: bool) -> list[BenchRow]:
             return lambda: fn().sum().backward()
 
         cases = {
-            "explicit x @ kron(A,B).T": fwd_bwd(lambda x=x, A=A, B=B: naive.kron_linear(x, A, B)),
+            "explicit x @ kron(A,B).T": fwd_bwd(lambda x=x, A=A, B=B: naive_kron_linear(x, A, B)),
             "fast kron_linear": fwd_bwd(lambda x=x, A=A, B=B: kron_linear(x, A, B)),
         }
         if peft is not None:
@@ -139,13 +142,11 @@ def _lokr_layer(peft, d: int, b1: int, b2: int, x: torch.Tensor) -> Callable[[],
 def inference_rows(quick: bool) -> list[BenchRow]:
     from papershelf.models import load_model
 
-    from krona.claims.inference import build_models
-
     encoder, _ = load_model("offline")
     batch, seq = (16, 64) if quick else (32, 64)
     ids = torch.randint(1000, 20000, (batch, seq), generator=torch.Generator().manual_seed(1))
     mask = torch.ones_like(ids)
-    models = build_models(encoder)
+    models = build_inference_models(encoder)
 
     def fwd(m: nn.Module) -> Callable[[], None]:
         def call() -> None:
@@ -164,10 +165,10 @@ def inference_rows(quick: bool) -> list[BenchRow]:
 
 
 def run(quick: bool = True) -> BenchReport:
-    threads = set_threads()
     rows = step_rows(quick) + product_rows(quick) + inference_rows(quick)
     notes = [
-        f"torch threads: {threads} (KRONA_NUM_THREADS); each group's ratios are to its own baseline",
+        f"torch threads: {torch.get_num_threads()} (Paper(bench_threads=1); PAPERSHELF_THREADS "
+        "overrides); each group's ratios are to its own baseline",
         "train step: forward + backward + AdamW on MiniLM, adapters on query/value of 6 layers",
         "fwd+bwd one layer: A, B from factorization(d) (√ split); peak MiB is process RSS growth (CPU)",
     ]

@@ -1,4 +1,8 @@
-"""``krona``: train, evaluate, merge and inspect KronA adapters; reproduce the paper's claims."""
+"""``krona``: train, evaluate, merge and inspect KronA adapters; reproduce the paper's claims.
+
+Thin: parse, build the configs, call ``krona.workflow`` (imported inside the commands, so
+``--help`` never imports torch).
+"""
 
 from __future__ import annotations
 
@@ -13,40 +17,12 @@ app = make_app(
     help="KronA: Kronecker adapters (KronA, KronA^B, KronA^B_res) for parameter-efficient tuning.",
 )
 
-TRAIN_META = "krona_train.json"
 ModelOpt = Annotated[
     str,
     typer.Option(
         "--model", help="Hub name, local folder, 'offline' (bundled MiniLM) or 'tiny-encoder'."
     ),
 ]
-
-
-def _threads() -> None:
-    from krona.claims import set_threads
-
-    set_threads()
-
-
-def _synthetic(tok, num_classes: int, seed: int):
-    """The synthetic topic task; ``krona eval`` rebuilds ``krona train``'s test split from it."""
-    from papershelf.data import synthetic_text_classification
-
-    return synthetic_text_classification(
-        tok, num_classes=num_classes, n_train=512, n_test=400, seed=seed
-    )
-
-
-def _load_data(train: Path | None, eval_: Path | None, tok, seed: int):
-    from papershelf.data import read_text_classification
-
-    if (train is None) != (eval_ is None):
-        raise typer.BadParameter("give both --train and --eval, or neither (synthetic task)")
-    if train is None:
-        task = _synthetic(tok, 4, seed)
-        return task.train, task.test
-    tr = read_text_classification(train)
-    return tr, read_text_classification(eval_, label_names=tr.label_names)
 
 
 @app.command()
@@ -73,78 +49,28 @@ def train(
     seed: int = 0,
 ) -> None:
     """Fine-tune KronA adapters (and a mean-pooled classifier head) on a text-classification task."""
-    import torch
-    from papershelf.io import atomic_write_json
-    from papershelf.models import load_model
-    from papershelf.text_classification import classification_loss, encode, evaluate
-    from papershelf.train import TrainConfig, fit
+    from papershelf.train import TrainConfig
 
     from krona.config import KronAConfig
-    from krona.experiment import MeanPoolClassifier
-    from krona.model import get_krona_model
 
-    _threads()
-    cfg = KronAConfig(
+    # built (and so validated) before anything is loaded
+    adapter_config = KronAConfig(
         variant=variant,
         scale=scale,
         shapes=shapes,
         modules_to_save=["classifier"],
         target_modules=target_modules.split(",") if target_modules else None,
     )
-    # built (and so validated) before anything is loaded
-    train_cfg = TrainConfig(
+    train_config = TrainConfig(
         max_steps=steps, lr=lr, batch_size=batch_size, seed=seed, out_dir=out / "checkpoints"
     )
-    # random-weight models (tiny-encoder) are rebuilt identically by eval/merge
-    torch.manual_seed(seed)
-    encoder, tok = load_model(model)
-    tr, ev = _load_data(train_file, eval_file, tok, seed)
-    torch.manual_seed(seed)
-    net = MeanPoolClassifier(encoder, len(tr.label_names))
-    km = get_krona_model(net, cfg)
-    km.print_trainable_parameters()
-    data = encode(tok, tr.texts, tr.labels, max_length=64)
-    state = fit(km, data, classification_loss, train_cfg)
-    km.save_pretrained(out)
-    metrics = evaluate(km, encode(tok, ev.texts, ev.labels, max_length=64))
-    atomic_write_json(
-        out / TRAIN_META,
-        {
-            "model": model,
-            "label_names": tr.label_names,
-            "steps": state.step,
-            "lr": lr,
-            "batch_size": batch_size,
-            "seed": seed,
-            "final_loss": state.losses[-1] if state.losses else None,
-            "eval": metrics,
-        },
+    from krona.workflow import train_adapter
+
+    record = train_adapter(
+        out, adapter_config, train_config, model=model, train_file=train_file, eval_file=eval_file
     )
-    print(
-        f"eval accuracy {metrics['accuracy']:.4f}  nll {metrics['nll']:.4f}; adapter saved to {out}"
-    )
-
-
-def _load_trained(folder: Path):
-    import json
-
-    from papershelf.models import load_model
-
-    from krona.experiment import MeanPoolClassifier
-    from krona.model import KronAModel
-
-    meta_path = folder / TRAIN_META
-    if not meta_path.is_file():
-        raise typer.BadParameter(
-            f"{folder} has no {TRAIN_META}; it was not written by `krona train`"
-        )
-    import torch
-
-    meta = json.loads(meta_path.read_text())
-    torch.manual_seed(meta["seed"])
-    encoder, tok = load_model(meta["model"])
-    net = MeanPoolClassifier(encoder, len(meta["label_names"]))
-    return KronAModel.from_pretrained(net, folder), tok, meta
+    m = record["eval"]
+    print(f"eval accuracy {m['accuracy']:.4f}  nll {m['nll']:.4f}; adapter saved to {out}")
 
 
 @app.command("eval")
@@ -159,18 +85,10 @@ def eval_cmd(
     ] = None,
 ) -> None:
     """Evaluate a trained adapter: accuracy and NLL."""
-    from papershelf.data import read_text_classification
-    from papershelf.text_classification import encode, evaluate
+    from krona.workflow import evaluate_trained
 
-    _threads()
-    km, tok, meta = _load_trained(folder)
-    if eval_file is None:
-        seed = meta["seed"] if seed is None else seed
-        ev = _synthetic(tok, len(meta["label_names"]), seed).test
-    else:
-        ev = read_text_classification(eval_file, label_names=meta["label_names"])
-    m = evaluate(km, encode(tok, ev.texts, ev.labels, max_length=64))
-    print(f"accuracy {m['accuracy']:.4f}  nll {m['nll']:.4f}  ({len(ev)} examples)")
+    m, n = evaluate_trained(folder, eval_file, seed)
+    print(f"accuracy {m['accuracy']:.4f}  nll {m['nll']:.4f}  ({n} examples)")
 
 
 @app.command()
@@ -184,15 +102,9 @@ def merge(
     ],
 ) -> None:
     """Merge W <- W0 + s·kron(A, B) and write a plain model (plain KronA only)."""
-    from papershelf.checkpoint import save_weights
+    from krona.workflow import merge_trained
 
-    km, tok, meta = _load_trained(folder)
-    net = km.merge_and_unload()
-    net.encoder.save_pretrained(out / "encoder")
-    tok.save_pretrained(out / "encoder")
-    save_weights(
-        out, net.classifier.state_dict(), {"label_names": meta["label_names"]}, name="classifier"
-    )
+    merge_trained(folder, out)
     print(f"merged model written to {out} (encoder/ + classifier.safetensors)")
 
 
@@ -205,10 +117,9 @@ def export(
     format: Annotated[str, typer.Option("--format", help="Only 'peft-lokr'.")] = "peft-lokr",
 ) -> None:
     """Export to a PEFT LoKr adapter (needs peft: uv sync --group bench-krona)."""
-    if format != "peft-lokr":
-        raise typer.BadParameter(f"--format: {format!r} is not supported; use 'peft-lokr'")
-    km, _, _ = _load_trained(folder)
-    km.export_peft(out)
+    from krona.workflow import export_trained
+
+    export_trained(folder, out, format)
     print(f"PEFT LoKr adapter written to {out}")
 
 
@@ -221,25 +132,14 @@ def shapes(
     factor: int = -1,
 ) -> None:
     """Print, per target, (d_out, d_in), the chosen A and B, params, equal-budget LoRA rank, cost per order."""
-    from papershelf.adapters import resolve_target_modules
-    from papershelf.models import load_model
+    from krona.workflow import shape_rows
 
-    from krona.config import KronAConfig
-    from krona.functional import lora_rank_for_budget, num_params, order_costs
-
-    net, _ = load_model(model)
-    cfg = KronAConfig(target_modules=target_modules.split(","), factor=factor)
-    for name in resolve_target_modules(net, cfg.target_modules):
-        lin = net.get_submodule(name)
-        s = cfg.shapes_for(name, lin.out_features, lin.in_features)
-        n = num_params(s)
-        c = order_costs(s)
-        print(
-            f"{name}: ({lin.out_features}, {lin.in_features})  A={s[0][0]}x{s[0][1]} B={s[1][0]}x{s[1][1]}  "
-            f"params {n}  LoRA r={lora_rank_for_budget(lin.out_features, lin.in_features, n)}  "
-            f"MACs/token A_first {c['A_first']} B_first {c['B_first']} dense {lin.out_features * lin.in_features}"
-        )
+    for row in shape_rows(model, target_modules.split(","), factor):
+        print(row)
 
 
 def main() -> None:
     run_app(app)
+
+
+__all__ = ["app", "main"]

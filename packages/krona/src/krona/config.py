@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import fnmatch
 import math
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from papershelf.config import Config, check_choice, check_range
+from papershelf.errors import UserError
 
 from krona.errors import KronAError
 from krona.functional import Shapes, divisor_pairs, factorization
@@ -57,7 +60,7 @@ def _as_pair(value: Any, what: str) -> tuple[int, int]:
 
 
 @dataclass
-class KronAConfig:
+class KronAConfig(Config):
     """Configuration of a KronA adapter (``ΔW = s·(A⊗B)``; arXiv 2212.10650, Eq. for KronA).
 
     Attributes:
@@ -82,6 +85,10 @@ class KronAConfig:
         dropout: dropout on the adapter's input, in ``[0, 1)``.
         ffn_taps: block variants only: ``[(input, output)]`` child paths of each FFN owner,
             e.g. ``[("intermediate", "output.dense")]`` for BERT; ``None`` uses the map.
+
+    A bad value raises :class:`KronAError` (a ``papershelf.UserError``) with one line naming
+    the field. ``to_dict``/``from_dict``/``to_json``/``from_json`` come from
+    :class:`papershelf.config.Config` (unknown keys are refused with the known ones).
     """
 
     variant: str = "linear"
@@ -97,13 +104,29 @@ class KronAConfig:
     modules_to_save: list[str] | None = None
     dropout: float = 0.0
     ffn_taps: list[tuple[str, str]] | None = None
-    adapter_type: str = field(default="krona", init=False)
+    #: the method's name; ``adapter_config.json`` records it (metadata, not a field)
+    adapter_type: ClassVar[str] = "krona"
 
-    def __post_init__(self) -> None:
+    def validate(self) -> None:
+        """Check and normalise every field; a bad one raises :class:`KronAError`."""
+        try:
+            self._validate()
+        except KronAError:
+            raise
+        except UserError as exc:  # papershelf.config's checks: keep the package's error class
+            raise KronAError(str(exc)) from None
+
+    @classmethod
+    def from_dict(cls, data: Any) -> KronAConfig:
+        """:meth:`papershelf.config.Config.from_dict`; also takes krona 0.1.0's ``to_dict``
+        output, which carried ``adapter_type`` (now metadata) among the fields."""
+        if isinstance(data, dict) and data.get("adapter_type") == cls.adapter_type:
+            data = {k: v for k, v in data.items() if k != "adapter_type"}
+        return super().from_dict(data)
+
+    def _validate(self) -> None:
         self.variant = VARIANT_ALIASES.get(self.variant, self.variant)
-        if self.variant not in VARIANTS:
-            allowed = ", ".join([*VARIANTS, *VARIANT_ALIASES])
-            raise KronAError(f"variant: {self.variant!r} is not allowed; use one of {allowed}")
+        check_choice("variant", self.variant, [*VARIANTS, *VARIANT_ALIASES])
         for name in ("scale", "res_scale"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or not math.isfinite(value):
@@ -111,18 +134,13 @@ class KronAConfig:
             setattr(self, name, float(value))
         if self.scale == 0:
             raise KronAError("scale: must be non-zero (s = 0 switches the adapter off)")
-        if self.init not in INITS:
-            raise KronAError(f"init: {self.init!r} is not allowed; use 'zero_A' or 'zero_B'")
-        if self.matmul_order not in ORDERS:
-            raise KronAError(
-                f"matmul_order: {self.matmul_order!r} is not allowed; use one of {', '.join(ORDERS)}"
-            )
+        check_choice("init", self.init, INITS)
+        check_choice("matmul_order", self.matmul_order, ORDERS)
         if not isinstance(self.factor, int) or (self.factor != -1 and self.factor < 1):
             raise KronAError(
                 f"factor: must be -1 (square-root split) or a positive integer, got {self.factor!r}"
             )
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise KronAError(f"dropout: must be in [0, 1), got {self.dropout!r}")
+        check_range("dropout", self.dropout, low=0.0, high=1.0, high_open=True)
         if self.res_scale_trainable and self.variant != "block_res":
             raise KronAError(
                 "res_scale_trainable: only the 'block_res' variant has a residual scale"
@@ -194,23 +212,6 @@ class KronAConfig:
                     f"(prime or degenerate); give shapes for {name} explicitly"
                 )
         return ((a1, a2), (b1, b2))
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable dict (tuples become lists); inverse of :meth:`from_dict`."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> KronAConfig:
-        """Rebuild a config from :meth:`to_dict` output, refusing unknown keys."""
-        data = dict(data)
-        data.pop("adapter_type", None)
-        known = {f for f in cls.__dataclass_fields__ if f != "adapter_type"}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise KronAError(
-                f"adapter_config.json: unknown KronA fields {unknown}; known: {sorted(known)}"
-            )
-        return cls(**data)
 
 
 def _pairs(n: int) -> str:

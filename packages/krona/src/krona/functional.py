@@ -27,6 +27,7 @@ __all__ = [
     "divisor_pairs",
     "factorization",
     "kron_linear",
+    "kron_matrix",
     "kron_rearrange",
     "lora_rank_for_budget",
     "num_params",
@@ -115,6 +116,15 @@ def kron_linear(
         T = F.linear(X, B)  # (N, a2, b1) = X·Bᵀ
         Y = F.linear(T.transpose(-1, -2), A).transpose(-1, -2)  # (N, a1, b1)
     return Y.reshape(*lead, a1 * b1)
+
+
+def kron_matrix(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
+    """The dense ``A ⊗ B``, ``(a1·b1, a2·b2)``, in the layout above (``torch.kron``).
+
+    What merging adds to the frozen weight; the forward pass never forms it
+    (:func:`kron_linear`).
+    """
+    return torch.kron(A, B)
 
 
 def kron_rearrange(M: torch.Tensor, shapes: Shapes) -> torch.Tensor:

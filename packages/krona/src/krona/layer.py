@@ -16,7 +16,7 @@ from papershelf.adapters import AdapterLayer
 from torch import nn
 
 from krona.errors import KronAError
-from krona.functional import Order, Shapes, choose_order, kron_linear
+from krona.functional import Order, Shapes, choose_order, kron_linear, kron_matrix
 
 NOT_MERGEABLE = "cannot be merged: the FFN between input and output is nonlinear (variant {v!r}); only variant 'linear' merges"
 
@@ -72,7 +72,7 @@ class KronAMixin:
 
     def delta_weight(self) -> torch.Tensor:
         """``s·kron(A, B)`` in fp32, shape ``(a1·b1, a2·b2)`` = ``(out, in)``."""
-        return self.scale * torch.kron(self.krona_A.float(), self.krona_B.float())
+        return self.scale * kron_matrix(self.krona_A.float(), self.krona_B.float())
 
 
 class KronALinear(KronAMixin, AdapterLayer):

@@ -14,10 +14,10 @@ import math
 
 import torch
 from papershelf.registry import Result, RunContext
+from papershelf.train import TrainConfig, train
 from torch import nn
 
 from krona.baselines import LoRALinear
-from krona.claims import set_threads
 from krona.functional import best_kron_approx
 from krona.layer import KronALinear
 
@@ -57,7 +57,11 @@ def train_student(
     kind: str, target: torch.Tensor, d: int, k: int, *, steps: int, lr: float, batch: int, seed: int
 ) -> float:
     """Fit KronA (``k×k ⊗ (d/k)×(d/k)``) or LoRA r=1 to ``y = (W₀ + ΔW*)x``; return the
-    relative error of the learned ``ΔŴ``."""
+    relative error of the learned ``ΔŴ``.
+
+    Adam at a constant ``lr`` through ``papershelf.train``; every step draws a fresh batch
+    ``x ~ N(0, I)`` from a generator seeded with ``seed``.
+    """
     g = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     base = nn.Linear(d, d, bias=False)
@@ -66,19 +70,22 @@ def train_student(
     layer = (
         KronALinear(base, ((k, k), (d // k, d // k))) if kind == "krona" else LoRALinear(base, 1)
     )
-    opt = torch.optim.Adam([p for p in layer.parameters() if p.requires_grad], lr=lr)
-    for _ in range(steps):
-        x = torch.randn(batch, d, generator=g)
-        loss = (layer(x) - x @ teacher).square().mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+
+    def draw(step: int) -> torch.Tensor:  # called once per step, in order
+        return torch.randn(batch, d, generator=g)
+
+    def mse(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        return (model(x) - x @ teacher).square().mean()
+
+    config = TrainConfig(
+        max_steps=steps, lr=lr, batch_size=batch, optimizer="adam", seed=seed, progress=False
+    )
+    train(layer, draw, mse, config)
     with torch.no_grad():
         return float((layer.delta_weight().double() - target).norm() / target.norm())
 
 
 def run(ctx: RunContext) -> Result:
-    set_threads()
     d, k = 64, 8
     steps = 800 if ctx.quick else 3000
     g = torch.Generator().manual_seed(ctx.seed)

@@ -5,7 +5,6 @@ model in one process, with the models' repeats interleaved so machine load hits 
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 
 import torch
@@ -13,50 +12,21 @@ from papershelf.bench import time_round_robin
 from papershelf.registry import Result, RunContext
 from torch import nn
 
-from krona.baselines import add_lora
-from krona.claims import set_threads
-from krona.config import KronAConfig
-from krona.model import get_krona_model
+from krona.comparison import build_inference_models
 
 MERGED_BAND = (0.95, 1.05)
-
-
-def build_models(encoder: nn.Module) -> dict[str, nn.Module]:
-    """The base encoder and its adapted copies (adapter weights random, as after training)."""
-    g = torch.Generator().manual_seed(0)
-
-    def randomise(model: nn.Module) -> nn.Module:
-        with torch.no_grad():
-            for p in model.parameters():
-                if p.requires_grad:
-                    p.copy_(0.02 * torch.randn(p.shape, generator=g))
-        return model.eval()
-
-    models: dict[str, nn.Module] = {"base": encoder.eval()}
-    krona = randomise(get_krona_model(copy.deepcopy(encoder), KronAConfig()))
-    models["krona (unmerged)"] = krona
-    models["krona merged"] = copy.deepcopy(krona).merge_and_unload().eval()
-    models["krona_b (6 FFN blocks)"] = randomise(
-        get_krona_model(copy.deepcopy(encoder), KronAConfig(variant="block"))
-    )
-    models["krona_b_res"] = randomise(
-        get_krona_model(copy.deepcopy(encoder), KronAConfig(variant="block_res"))
-    )
-    models["lora r=1 (unmerged)"] = randomise(add_lora(copy.deepcopy(encoder), r=1))
-    return models
 
 
 def run(ctx: RunContext) -> Result:
     from papershelf.models import load_model
 
-    threads = set_threads()
     encoder, _ = load_model("offline")
     batch, seq = (16, 64) if ctx.quick else (32, 64)
     warmup, repeats = (2, 12) if ctx.quick else (5, 30)
     g = torch.Generator().manual_seed(ctx.seed)
     ids = torch.randint(1000, 20000, (batch, seq), generator=g)
     mask = torch.ones_like(ids)
-    models = build_models(encoder)
+    models = build_inference_models(encoder)
     with torch.no_grad():
         ref = models["krona (unmerged)"](input_ids=ids, attention_mask=mask).last_hidden_state
         merged = models["krona merged"](input_ids=ids, attention_mask=mask).last_hidden_state
@@ -103,7 +73,6 @@ def run(ctx: RunContext) -> Result:
             "dtype": "float32",
             "warmup": warmup,
             "repeats": repeats,
-            "torch_threads": threads,
             "interleaved": True,
         },
         note=f"Holds if merged ∈ {list(MERGED_BAND)} and both block variants > 1.",
