@@ -48,55 +48,6 @@ def test_bad_config_is_one_line_exit_2():
     assert proc.stderr.strip() == "error: r_min: must be <= r_max (4), got 5"
 
 
-def test_missing_model_is_one_line_with_offline_options(tmp_path):
-    from dylora import DyLoRAConfig
-    from dylora.workflow import RunOptions, train_run
-    from papershelf import UserError
-
-    missing = str(tmp_path / "no-such-model")
-    with pytest.raises(UserError, match=r"model: cannot load .*no-such-model.*offline options"):
-        train_run(tmp_path / "run", DyLoRAConfig(), RunOptions(model=missing))
-
-
-@pytest.fixture(scope="module")
-def base_dir(tmp_path_factory):
-    """A tiny random BERT saved as a local model folder (with MiniLM's tokenizer)."""
-    from papershelf.models import offline_encoder_path, tiny_encoder_config
-    from transformers import AutoTokenizer, BertForSequenceClassification
-
-    folder = tmp_path_factory.mktemp("base")
-    torch.manual_seed(0)
-    BertForSequenceClassification(tiny_encoder_config(num_labels=4)).save_pretrained(folder)
-    AutoTokenizer.from_pretrained(offline_encoder_path()).save_pretrained(folder)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory, base_dir):
-    out = tmp_path_factory.mktemp("run")
-    result = CliRunner().invoke(
-        app,
-        [
-            "train",
-            "--model",
-            str(base_dir),
-            "--steps",
-            "4",
-            "--batch-size",
-            "8",
-            "--r-max",
-            "4",
-            "--out",
-            str(out),
-            "--update-mode",
-            "all",
-        ],
-        catch_exceptions=False,
-    )
-    assert result.exit_code == 0, result.output
-    return out
-
-
 def test_train_writes_run_folder(trained):
     assert (trained / "adapter" / "adapter_model.safetensors").is_file()
     cfg = json.loads((trained / "adapter" / "adapter_config.json").read_text())
@@ -115,22 +66,6 @@ def test_eval_ranks_table_json_and_plot(trained):
     assert doc["ranks"]["2"]["adapter_params"] == 2 * 2 * 2 * (64 + 64)  # b·(in+out)·modules
     assert (trained / "accuracy_vs_rank.png").is_file()
     assert "<- best" in result.output
-
-
-def test_eval_and_export_refuse_bad_ranks(trained):
-    from dylora.workflow import eval_run, export_run
-    from papershelf import UserError
-
-    with pytest.raises(UserError, match=r"--ranks: must be in \[1, 4\], got 5"):
-        eval_run(trained, "1-5")
-    with pytest.raises(UserError, match="cannot parse 'x'"):
-        eval_run(trained, "1,x")
-    with pytest.raises(UserError, match=r"--rank: must be in \[1, 4\], got 0"):
-        export_run(trained, 0, trained / "x")
-    with pytest.raises(UserError, match="--format: must be one of peft, merged"):
-        export_run(trained, 2, trained / "x", fmt="onnx")
-    with pytest.raises(UserError, match="neither a dylora train folder"):
-        eval_run(trained / "nothing", "1")
 
 
 def test_export_peft_and_merged_agree(trained, base_dir, tmp_path):

@@ -3,16 +3,20 @@ from __future__ import annotations
 import json
 
 import pytest
-from dylora import DyLoRAConfig, parse_ranks
+from dylora import DyLoRAConfig, RunOptions, parse_ranks
 from papershelf import UserError
+from papershelf.config import Config
 
 
-def test_defaults_and_round_trip():
+def test_defaults_and_round_trip(tmp_path):
     c = DyLoRAConfig(target_modules=("query", "value"), modules_to_save="classifier")
+    assert isinstance(c, Config)
     assert c.r_max == 8 and c.r_min == 1 and c.alpha == 16.0 and c.update_mode == "frozen"
     assert c.target_modules == ["query", "value"] and c.modules_to_save == ["classifier"]
-    back = DyLoRAConfig.from_dict(json.loads(c.to_json()))
+    back = DyLoRAConfig.from_dict(json.loads(json.dumps(c.to_dict())))
     assert back == c
+    assert DyLoRAConfig.from_json(c.to_json(tmp_path / "c.json")) == c
+    assert c.replace(r_max=4).r_max == 4
     assert c.resolved_eval_rank == 8 and c.ranks == list(range(1, 9))
 
 
@@ -27,8 +31,10 @@ def test_scale_rules():
         ({"r_min": 0}, "r_min: must be >= 1"),
         ({"r_min": 5, "r_max": 4}, r"r_min: must be <= r_max \(4\)"),
         ({"alpha": 0}, "alpha: must be > 0"),
-        ({"dropout": 1.0}, r"dropout: must be in \[0, 1\)"),
-        ({"geometric_p": 1.0}, r"geometric_p: must be in \(0, 1\)"),
+        ({"dropout": 1.0}, r"dropout: must be >= 0 and < 1, got 1.0"),
+        ({"geometric_p": 1.0}, r"geometric_p: must be > 0 and < 1, got 1.0"),
+        ({"seed": -1}, "seed: must be >= 0, got -1"),
+        ({"strict_freeze": "yes"}, "strict_freeze: must be true or false"),
         ({"update_mode": "some"}, "update_mode: must be one of 'frozen', 'all'"),
         ({"scaling": "sqrt"}, "scaling: must be one of 'alpha_over_b', 'alpha_over_rmax'"),
         ({"sampling_scope": "forward"}, "sampling_scope: must be one of 'global', 'per_layer'"),
@@ -45,8 +51,21 @@ def test_bad_values_give_one_line(kwargs, pattern):
 
 
 def test_from_dict_refuses_unknown_field():
-    with pytest.raises(UserError, match=r"unknown field.*'rank_max'"):
+    with pytest.raises(UserError, match=r"unknown field.*rank_max.*known fields: r_max") as err:
         DyLoRAConfig.from_dict({"rank_max": 4})
+    assert "\n" not in str(err.value)
+
+
+def test_run_options_round_trip_and_checks(tmp_path):
+    opts = RunOptions(steps=4, label_names=("a", "b"))
+    assert opts.label_names == ["a", "b"]
+    assert RunOptions.from_json(opts.to_json(tmp_path / "run.json")) == opts
+    with pytest.raises(UserError, match="steps: must be >= 1, got 0"):
+        RunOptions(steps=0)
+    with pytest.raises(UserError, match="lr: must be > 0"):
+        RunOptions(lr=0.0)
+    with pytest.raises(UserError, match=r"unknown field.*stepz"):
+        RunOptions.from_dict({"stepz": 3})
 
 
 def test_rank_pmf():

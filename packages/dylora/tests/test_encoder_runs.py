@@ -1,16 +1,14 @@
+"""dylora.encoder_runs: train_adapter through papershelf.train (schedule, NaN stop, timings)."""
+
 from __future__ import annotations
 
 import pytest
 import torch
 from dylora import DyLoRAConfig, get_dylora_model
-from dylora.experiments import (
-    check_lora_baseline,
-    evaluate,
-    set_threads,
-    train_adapter,
-    warmup_linear,
-)
+from dylora.encoder_runs import ALPHA, R_MAX, encoder_config, train_adapter
 from dylora.testing import make_tiny_bert
+from papershelf.schedules import lr_factor
+from papershelf.text_classification import evaluate
 from papershelf.train import TrainingDiverged
 
 
@@ -32,38 +30,31 @@ def model(**kw):
     )
 
 
-@pytest.fixture
-def restore_threads():
-    before = torch.get_num_threads()
-    yield
-    torch.set_num_threads(before)
-
-
-def test_set_threads_uses_allowed_cores_then_limit_then_env(monkeypatch, restore_threads):
-    monkeypatch.delenv("DYLORA_THREADS", raising=False)
-    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
-    assert set_threads() == 3 == torch.get_num_threads()
-    assert set_threads(limit=2) == 2 == torch.get_num_threads()
-    assert set_threads(limit=8) == 3
-    monkeypatch.setenv("DYLORA_THREADS", "1")
-    assert set_threads() == 1 == torch.get_num_threads()
-
-
 def test_warmup_linear():
-    assert [warmup_linear(s, 2, 6) for s in range(6)] == [0.5, 1.0, 1.0, 0.75, 0.5, 0.25]
+    """The claims' schedule (was ``warmup_linear``): linear warm-up, then linear decay to 0."""
+    assert [lr_factor("linear", s, 2, 6) for s in range(6)] == [0.5, 1.0, 1.0, 0.75, 0.5, 0.25]
+
+
+def test_train_adapter_follows_the_warmup_linear_schedule():
+    m = model(update_mode="all")
+    seen = []
+    opt_step = torch.optim.AdamW.step
+
+    def spy(self, *args, **kwargs):
+        seen.append(self.param_groups[0]["lr"])
+        return opt_step(self, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(torch.optim.AdamW, "step", spy)
+        train_adapter(m, data(), steps=6, lr=1e-2, batch_size=4, warmup=2)
+    assert seen == pytest.approx([1e-2 * f for f in (0.5, 1.0, 1.0, 0.75, 0.5, 0.25)])
 
 
 def test_nan_loss_stops_with_step_number():
     m = model()
     nan_at_step_0 = lambda mod, batch: mod(**batch).loss * float("nan")  # noqa: E731
     with pytest.raises(TrainingDiverged, match="loss: became nan at step 0"):
-        train_adapter(m, data(), steps=3, lr=1e-3, batch_size=4, loss_fn=nan_at_step_0)
-
-
-def test_frozen_mode_cannot_be_a_lora_baseline():
-    with pytest.raises(ValueError, match="update_mode: a fixed-rank"):
-        check_lora_baseline(model(update_mode="frozen"), 4)
-    check_lora_baseline(model(update_mode="all"), 4)
+        train_adapter(m, data(), steps=3, lr=1e-3, batch_size=4, warmup=1, loss_fn=nan_at_step_0)
 
 
 def test_training_reduces_loss_and_evaluate_bounds():
@@ -74,3 +65,19 @@ def test_training_reduces_loss_and_evaluate_bounds():
     after = evaluate(m, d)
     assert after["nll"] < before["nll"] and 0 <= after["accuracy"] <= 1
     assert len(out["losses"]) == 30
+    assert out["seconds"] > 0 and out["cpu_seconds"] > 0
+
+
+def test_fixed_rank_run_holds_the_rank_and_refuses_frozen_mode():
+    m = model(update_mode="all")
+    train_adapter(m, data(), steps=2, lr=1e-3, batch_size=4, warmup=1, fixed_rank=2)
+    assert m.rank == 2
+    with pytest.raises(ValueError, match="update_mode: a fixed-rank"):
+        train_adapter(model(), data(), steps=2, lr=1e-3, batch_size=4, warmup=1, fixed_rank=2)
+
+
+def test_encoder_config():
+    c = encoder_config(3, update_mode="all")
+    assert (c.r_max, c.alpha, c.seed, c.update_mode) == (R_MAX, ALPHA, 3, "all")
+    assert c.target_modules == ["query", "value"] and c.modules_to_save == ["classifier"]
+    assert encoder_config(0, r_max=2).r_max == 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 from dylora import DyLoRAConfig, DyLoRALinear
-from dylora.naive import lora_forward, sqrt_trick_delta
+from dylora.naive import naive_lora_update, naive_truncated_delta_weight
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from papershelf import UserError
@@ -48,9 +48,8 @@ def test_rank_b_equals_naive_lora(d_in, d_out, r_max, data, scaling, mode):
     x = torch.randn(2, 3, d_in, requires_grad=True)
     x2 = x.detach().clone().requires_grad_(True)
     scale = 3.0 / (b if scaling == "alpha_over_b" else r_max)
-    ref = lora_forward(
-        x2, layer.base_layer.weight.detach(), layer.base_layer.bias.detach(), a, up, scale
-    )
+    w, bias = layer.base_layer.weight.detach(), layer.base_layer.bias.detach()
+    ref = x2 @ w.T + bias + naive_lora_update(x2, a, up, scale)
     out = layer(x)
     torch.testing.assert_close(out, ref, atol=1e-6, rtol=1e-6)
     g = torch.randn_like(out)
@@ -63,12 +62,17 @@ def test_rank_b_equals_naive_lora(d_in, d_out, r_max, data, scaling, mode):
     assert torch.count_nonzero(layer.lora_B.weight.grad[:, b:]) == 0
 
 
-def test_sqrt_trick_equals_alpha_over_b():
-    layer = make_layer(r_max=8, alpha=16.0)
+@pytest.mark.parametrize("scaling", ["alpha_over_b", "alpha_over_rmax"])
+def test_delta_weight_equals_naive_sqrt_trick(scaling):
+    """delta_weight(b) equals the official code's √ trick (α/b) or the constant α/r_max rule."""
+    layer = make_layer(r_max=8, alpha=16.0, scaling=scaling)
+    a, up = layer.lora_A.weight.detach(), layer.lora_B.weight.detach()
     for b in range(1, 9):
-        a, up = layer.lora_A.weight[:b].detach(), layer.lora_B.weight[:, :b].detach()
         torch.testing.assert_close(
-            sqrt_trick_delta(a, up, 16.0, 8), layer.delta_weight(b).detach(), atol=1e-6, rtol=1e-5
+            naive_truncated_delta_weight(a, up, b, 16.0, scaling),
+            layer.delta_weight(b).detach(),
+            atol=1e-6,
+            rtol=1e-5,
         )
 
 

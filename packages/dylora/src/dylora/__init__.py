@@ -5,8 +5,12 @@ truncates the adapter to its first b rows/columns and scales it by α/b.
 
     from dylora import DyLoRAConfig, get_dylora_model
     model = get_dylora_model(hf_model, DyLoRAConfig(r_max=8, alpha=16, target_modules=["query", "value"]))
-    model.sample_rank(step)          # once per optimizer step, then forward/backward/step
+    train(model, data, loss_fn, TrainConfig(max_steps=500), hooks=[RankHook(model)])
     with model.at_rank(2): ...       # evaluate at rank 2
+
+``RankHook`` samples b once per optimizer step inside ``papershelf.train.train``/``fit``
+(``DyLoRACallback`` does it for the Hugging Face ``Trainer``; in a loop of your own call
+``model.sample_rank(step)`` before each optimizer step).
 
 Importing ``dylora`` is light: torch is imported when a model-level name is first used.
 """
@@ -16,7 +20,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from dylora.config import DyLoRAConfig, parse_ranks
+from dylora.config import DyLoRAConfig, RunOptions, parse_ranks
 
 __version__ = "0.1.0"
 
@@ -27,6 +31,7 @@ _LAZY = {
     "evaluate_ranks": "dylora.model",
     "DyLoRACallback": "dylora.callback",
     "draw_rank": "dylora.sampling",
+    "RankHook": "dylora.sampling",
 }
 
 __all__ = [
@@ -34,6 +39,8 @@ __all__ = [
     "DyLoRAConfig",
     "DyLoRALinear",
     "DyLoRAModel",
+    "RankHook",
+    "RunOptions",
     "__version__",
     "draw_rank",
     "evaluate_ranks",

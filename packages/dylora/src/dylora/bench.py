@@ -19,10 +19,13 @@ BATCH, SEQ, R_MAX = 32, 32, 8
 
 
 def _train_step(model, batch, sample: Callable[[int], object] | None) -> Callable[[], None]:
+    """One AdamW step (``papershelf.train.training_step``), b sampled first when ``sample``."""
     import torch
+    from papershelf.text_classification import classification_loss
+    from papershelf.train import training_step
 
     params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=1e-4)
+    step_fn = training_step(model, classification_loss, torch.optim.AdamW(params, lr=1e-4))
     model.train()
     counter = [0]
 
@@ -30,10 +33,7 @@ def _train_step(model, batch, sample: Callable[[int], object] | None) -> Callabl
         if sample is not None:
             sample(counter[0])
             counter[0] += 1
-        loss = model(**batch).loss
-        loss.backward()
-        opt.step()
-        opt.zero_grad(set_to_none=True)
+        step_fn(batch)
 
     return step
 
@@ -65,10 +65,9 @@ def run(quick: bool = True) -> BenchReport:
     from papershelf.models import load_model
 
     from dylora.config import DyLoRAConfig
-    from dylora.experiments import set_threads
     from dylora.model import get_dylora_model
 
-    threads = set_threads(limit=1)  # the README's figures; one thread is the steadiest ratio
+    threads = torch.get_num_threads()  # Paper(bench_threads=1): set by papershelf's runner
     base, _ = load_model("offline", task="sequence-classification", num_labels=4)
     gen = torch.Generator().manual_seed(0)
     batch = {

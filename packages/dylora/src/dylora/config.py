@@ -1,14 +1,18 @@
-"""``DyLoRAConfig``: every option of a DyLoRA adapter, validated on construction.
+"""The package's configs, validated on construction (:class:`papershelf.config.Config`).
 
-Nothing here imports torch, so the config can be built and checked by the CLI cheaply.
+- ``DyLoRAConfig``: every option of a DyLoRA adapter (saved in ``adapter_config.json``).
+- ``RunOptions``: the model, data and training options of ``dylora train`` (saved as
+  ``run_config.json`` in the run folder).
+
+Nothing here imports torch, so the configs can be built and checked by the CLI cheaply.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
+from papershelf.config import Config, check_choice, check_positive, check_range
 from papershelf.errors import UserError
 
 __all__ = [
@@ -18,6 +22,7 @@ __all__ = [
     "SCALINGS",
     "UPDATE_MODES",
     "DyLoRAConfig",
+    "RunOptions",
     "parse_ranks",
 ]
 
@@ -27,23 +32,14 @@ SAMPLING_SCOPES = ("global", "per_layer")
 SCALINGS = ("alpha_over_b", "alpha_over_rmax")
 INIT_MODES = ("kaiming", "gaussian")
 
-#: Keys that ``save_pretrained`` adds next to the config fields in ``adapter_config.json``.
-METADATA_KEYS = (
-    "adapter_type",
-    "base_model_name_or_path",
-    "target_shapes",
-    "library_version",
-    "peft_type",
-)
 
-
-def _choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise UserError(f"{name}: must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+def _check_int(field: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UserError(f"{field}: must be an integer, got {value!r}")
 
 
 @dataclass
-class DyLoRAConfig:
+class DyLoRAConfig(Config):
     """Options of a DyLoRA adapter (Valipour et al., 2023).
 
     Attributes:
@@ -88,31 +84,6 @@ class DyLoRAConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("r_max", "r_min", "seed"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise UserError(f"{name}: must be an integer, got {value!r}")
-        if self.r_min < 1:
-            raise UserError(f"r_min: must be >= 1, got {self.r_min}")
-        if self.r_min > self.r_max:
-            raise UserError(f"r_min: must be <= r_max ({self.r_max}), got {self.r_min}")
-        if not (isinstance(self.alpha, int | float) and self.alpha > 0):
-            raise UserError(f"alpha: must be > 0, got {self.alpha!r}")
-        if not (isinstance(self.dropout, int | float) and 0 <= self.dropout < 1):
-            raise UserError(f"dropout: must be in [0, 1), got {self.dropout!r}")
-        if not (isinstance(self.geometric_p, int | float) and 0 < self.geometric_p < 1):
-            raise UserError(f"geometric_p: must be in (0, 1), got {self.geometric_p!r}")
-        if self.seed < 0:
-            raise UserError(f"seed: must be >= 0, got {self.seed}")
-        _choice("update_mode", self.update_mode, UPDATE_MODES)
-        _choice("rank_distribution", self.rank_distribution, RANK_DISTRIBUTIONS)
-        _choice("sampling_scope", self.sampling_scope, SAMPLING_SCOPES)
-        _choice("scaling", self.scaling, SCALINGS)
-        _choice("init", self.init, INIT_MODES)
-        if not isinstance(self.strict_freeze, bool):
-            raise UserError(f"strict_freeze: must be true or false, got {self.strict_freeze!r}")
-        if self.eval_rank is not None:
-            self.check_rank(self.eval_rank, "eval_rank")
         for name in ("target_modules", "exclude_modules"):
             value = getattr(self, name)
             if isinstance(value, tuple):
@@ -121,6 +92,27 @@ class DyLoRAConfig:
             self.modules_to_save = [self.modules_to_save]
         elif self.modules_to_save is not None:
             self.modules_to_save = list(self.modules_to_save)
+        super().__post_init__()
+
+    def validate(self) -> None:
+        for name in ("r_max", "r_min", "seed"):
+            _check_int(name, getattr(self, name))
+        check_range("r_min", self.r_min, low=1)
+        if self.r_min > self.r_max:
+            raise UserError(f"r_min: must be <= r_max ({self.r_max}), got {self.r_min}")
+        check_positive("alpha", self.alpha)
+        check_range("dropout", self.dropout, low=0, high=1, high_open=True)
+        check_range("geometric_p", self.geometric_p, low=0, high=1, low_open=True, high_open=True)
+        check_range("seed", self.seed, low=0)
+        check_choice("update_mode", self.update_mode, UPDATE_MODES)
+        check_choice("rank_distribution", self.rank_distribution, RANK_DISTRIBUTIONS)
+        check_choice("sampling_scope", self.sampling_scope, SAMPLING_SCOPES)
+        check_choice("scaling", self.scaling, SCALINGS)
+        check_choice("init", self.init, INIT_MODES)
+        if not isinstance(self.strict_freeze, bool):
+            raise UserError(f"strict_freeze: must be true or false, got {self.strict_freeze!r}")
+        if self.eval_rank is not None:
+            self.check_rank(self.eval_rank, "eval_rank")
 
     @property
     def ranks(self) -> list[int]:
@@ -155,24 +147,44 @@ class DyLoRAConfig:
         total = sum(weights)
         return {b: w / total for b, w in zip(self.ranks, weights, strict=True)}
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict of every field."""
-        return asdict(self)
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
+@dataclass
+class RunOptions(Config):
+    """Model, data and training options of ``dylora train`` (saved as ``run_config.json``).
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> DyLoRAConfig:
-        """Inverse of ``to_dict``; the metadata keys of a saved adapter are skipped."""
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(k for k in d if k not in names and k not in METADATA_KEYS)
-        if unknown:
-            raise UserError(
-                f"config: unknown field(s) {', '.join(map(repr, unknown))}; "
-                f"allowed: {', '.join(sorted(names))}"
-            )
-        return cls(**{k: v for k, v in d.items() if k in names})
+    Attributes:
+        model: a hub name, a local folder, ``"offline"`` (the bundled MiniLM) or a tiny model.
+        train_file / eval_file: JSONL/CSV data; ``None``: the synthetic topic task.
+        text_field / label_field: the columns of the data files.
+        steps, lr, batch_size: the optimizer steps, AdamW learning rate and batch size.
+        max_length: tokens per text (padded/truncated).
+        seed: seeds the data order and the synthetic task.
+        num_classes / label_names: the label set (filled in from the training data).
+    """
+
+    model: str = "offline"
+    train_file: str | None = None
+    eval_file: str | None = None
+    text_field: str = "text"
+    label_field: str = "label"
+    steps: int = 150
+    lr: float = 2e-3
+    batch_size: int = 32
+    max_length: int = 64
+    seed: int = 0
+    num_classes: int = 4
+    label_names: list[str] | None = None
+
+    def validate(self) -> None:
+        for name in ("steps", "batch_size", "max_length", "seed", "num_classes"):
+            _check_int(name, getattr(self, name))
+        check_range("steps", self.steps, low=1)
+        check_positive("lr", self.lr)
+        check_range("batch_size", self.batch_size, low=1)
+        check_range("max_length", self.max_length, low=1)
+        check_range("seed", self.seed, low=0)
+        if self.label_names is not None:
+            self.label_names = list(self.label_names)
 
 
 def parse_ranks(spec: str, config: DyLoRAConfig | None = None) -> list[int]:

@@ -15,12 +15,12 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from papershelf.adapters import AdapterLayer
 from papershelf.errors import UserError
 from torch import nn
 
 from dylora.config import DyLoRAConfig
+from dylora.functional import lora_update, truncated_delta_weight
 
 __all__ = ["DyLoRALinear"]
 
@@ -85,12 +85,13 @@ class DyLoRALinear(AdapterLayer):
         """``x: (..., in) -> (..., out)``: ``s(b)·W_up↓b·W_dw↓b·drop(x)`` (Eq. 7)."""
         a, up = self.active_weights()
         x = self.lora_dropout(x).to(a.dtype)
-        return F.linear(F.linear(x, a), up) * self.config.scale(self._rank)
+        return lora_update(x, a, up, self.config.scale(self._rank))
 
     def delta_weight(self, b: int | None = None) -> torch.Tensor:
         """``ΔW_b = s(b)·W_up[:, :b]·W_dw[:b]: (out, in)`` (default b: the active rank)."""
         b = self._rank if b is None else self.config.check_rank(b)
-        return (self.lora_B.weight[:, :b] @ self.lora_A.weight[:b]) * self.config.scale(b)
+        c = self.config
+        return truncated_delta_weight(self.lora_A.weight, self.lora_B.weight, b, c.alpha, c.scaling)
 
     @torch.no_grad()
     def merge(self, rank: int | None = None, safe_merge: bool = False) -> None:

@@ -61,7 +61,8 @@ class DyLoRAModel(adapters.AdapterModel):
             self._warned = True
             warnings.warn(
                 "DyLoRA: training forward without a sampled rank; call model.sample_rank(step) "
-                "before each optimizer step (or add dylora.DyLoRACallback to the Trainer), "
+                "before each optimizer step (papershelf.train: hooks=[dylora.RankHook(model)]; "
+                "HF Trainer: callbacks=[dylora.DyLoRACallback(model)]), "
                 "otherwise this trains a plain LoRA at the current rank",
                 stacklevel=2,
             )

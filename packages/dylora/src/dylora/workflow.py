@@ -8,38 +8,26 @@ that folder or an adapter folder directly.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from papershelf.errors import UserError
 from papershelf.io import atomic_write_json
 
-from dylora.config import DyLoRAConfig
+from dylora.config import DyLoRAConfig, RunOptions
 
-__all__ = ["RunOptions", "eval_run", "export_run", "resolve_run_dir", "train_run"]
+__all__ = [
+    "RunOptions",
+    "check_saved_ranks",
+    "eval_run",
+    "export_run",
+    "resolve_run_dir",
+    "train_run",
+]
 
 RUN_CONFIG = "run_config.json"
 ADAPTER_SUBDIR = "adapter"
 EXPORT_FORMATS = ("peft", "merged")
-
-
-@dataclass
-class RunOptions:
-    """Model, data and training options of ``dylora train`` (saved as ``run_config.json``)."""
-
-    model: str = "offline"
-    train_file: str | None = None
-    eval_file: str | None = None
-    text_field: str = "text"
-    label_field: str = "label"
-    steps: int = 150
-    lr: float = 2e-3
-    batch_size: int = 32
-    max_length: int = 64
-    seed: int = 0
-    num_classes: int = 4
-    label_names: list[str] | None = None
 
 
 def _load_data(opts: RunOptions, split: str, tokenizer: Any, label_names: list[str] | None = None):
@@ -82,15 +70,15 @@ def _encode(tokenizer: Any, data: Any, max_length: int) -> dict[str, Any]:
 
 
 def train_run(out: Path, config: DyLoRAConfig, opts: RunOptions) -> dict[str, Any]:
-    """Train a DyLoRA adapter with ``papershelf.train.fit`` (one b per optimizer step)."""
+    """Train a DyLoRA adapter with ``papershelf.train.fit`` (one b per optimizer step, drawn by
+    :class:`dylora.sampling.RankHook`; checkpoints in ``out/checkpoints``, resumed if present)."""
     from papershelf.models import load_model
-    from papershelf.text_classification import evaluate
+    from papershelf.text_classification import classification_loss, evaluate
     from papershelf.train import TrainConfig, fit
 
-    from dylora.experiments import set_threads
     from dylora.model import get_dylora_model
+    from dylora.sampling import RankHook
 
-    set_threads()
     out = Path(out)
     tokenizer = _tokenizer(opts.model)
     train_data = _load_data(opts, "train", tokenizer)
@@ -117,14 +105,12 @@ def train_run(out: Path, config: DyLoRAConfig, opts: RunOptions) -> dict[str, An
     atomic_write_json(
         out / RUN_CONFIG,
         {
-            "run": asdict(opts),
+            "run": opts.to_dict(),
             "dylora": config.to_dict(),
-            "train": {**asdict(train_cfg), "out_dir": str(train_cfg.out_dir)},
+            "train": train_cfg.to_dict(),
         },
     )
-    state = fit(
-        model, dataset, lambda m, batch: m(**batch).loss, train_cfg, on_step_start=model.sample_rank
-    )
+    state = fit(model, dataset, classification_loss, train_cfg, hooks=[RankHook(model)])
     model.save_pretrained(out / ADAPTER_SUBDIR)
     metrics: dict[str, Any] = {
         "steps": state.step,
@@ -155,10 +141,10 @@ def resolve_run_dir(path: str | Path) -> tuple[Path, dict[str, Any] | None]:
 
 def check_saved_ranks(path: str | Path, ranks: list[int], field: str) -> None:
     """Refuse ranks outside the saved adapter's [r_min, r_max] before loading any model."""
-    from papershelf.adapters import read_adapter_config
+    from dylora.model import DyLoRAModel
 
     adapter_dir, _ = resolve_run_dir(path)
-    config = DyLoRAConfig.from_dict(read_adapter_config(adapter_dir))
+    config = DyLoRAModel.config_from_pretrained(adapter_dir)
     for b in ranks:
         config.check_rank(b, field)
 
@@ -169,7 +155,7 @@ def _load_trained(path: str | Path, model_name: str | None):
     from dylora.model import DyLoRAModel
 
     adapter_dir, run_cfg = resolve_run_dir(path)
-    opts = RunOptions(**run_cfg["run"]) if run_cfg else RunOptions()
+    opts = RunOptions.from_dict(run_cfg["run"]) if run_cfg else RunOptions()
     if model_name is not None:
         opts.model = model_name
     elif run_cfg is None:
@@ -192,12 +178,10 @@ def eval_run(
     """Evaluate a trained adapter at each rank; write ``ranks.json`` and a metric-vs-rank PNG."""
     from papershelf.text_classification import evaluate
 
-    from dylora.claims.plots import plot_rank_curves
     from dylora.config import parse_ranks
-    from dylora.experiments import set_threads
     from dylora.model import evaluate_ranks
+    from dylora.plots import plot_rank_curves
 
-    set_threads()
     ranks = parse_ranks(ranks_spec)
     check_saved_ranks(path, ranks, "--ranks")
     model, tokenizer, opts, adapter_dir = _load_trained(path, model_name)

@@ -1,4 +1,4 @@
-"""Claim 1, part B: one DyLoRA run on the offline MiniLM serves every rank 1..8.
+"""Claim 1, part B (``rank-sweep-minilm``): one DyLoRA run on the offline MiniLM serves every rank 1..8.
 
 LoRA is trained at r = 8 and truncated to each b (under both scale rules); DyLoRA is trained
 once with b sampled per step; both are evaluated at every b on held-out-word test texts.
@@ -11,28 +11,12 @@ import time
 from papershelf.registry import Result, RunContext
 from papershelf.text_classification import evaluate, load_encoder_task
 
-from dylora.claims.plots import plot_rank_curves
-from dylora.config import DyLoRAConfig
-from dylora.experiments import dylora_encoder, set_threads, train_adapter
+from dylora.encoder_runs import ALPHA, R_MAX, dylora_encoder, encoder_config, train_adapter
 from dylora.model import evaluate_ranks
-
-R_MAX = 8
-ALPHA = 8.0
-
-
-def encoder_config(seed: int, **kw) -> DyLoRAConfig:
-    kw.setdefault("r_max", R_MAX)
-    return DyLoRAConfig(
-        alpha=ALPHA,
-        target_modules=["query", "value"],
-        modules_to_save=["classifier"],
-        seed=seed,
-        **kw,
-    )
+from dylora.plots import plot_rank_curves
 
 
 def run(ctx: RunContext) -> Result:
-    threads = set_threads()
     start = time.perf_counter()
     steps = 150 if ctx.quick else 600
     n_train = 2000
@@ -114,7 +98,6 @@ def run(ctx: RunContext) -> Result:
             "steps": steps,
             "batch_size": 32,
             "seed": ctx.seed,
-            "torch_threads": threads,
         },
         note=(
             "Holds if at b ∈ {1, 2} DyLoRA's accuracy ≥ the better truncation and its NLL is "

@@ -1,4 +1,4 @@
-"""Claim 2: one DyLoRA run replaces a sweep of separate LoRA runs over the ranks.
+"""Claim 2 (``search-free``): one DyLoRA run replaces a sweep of separate LoRA runs over the ranks.
 
 The sweep trains LoRA at each rank in ``ranks`` (the same steps, data and α each time) and
 evaluates each once; DyLoRA trains once at r_max and evaluates every rank of the sweep.
@@ -12,14 +12,12 @@ import time
 from papershelf.registry import Result, RunContext
 from papershelf.text_classification import evaluate, load_encoder_task
 
-from dylora.claims.minilm import ALPHA, R_MAX, encoder_config
-from dylora.claims.plots import plot_rank_curves
-from dylora.experiments import dylora_encoder, set_threads, train_adapter
+from dylora.encoder_runs import ALPHA, R_MAX, dylora_encoder, encoder_config, train_adapter
 from dylora.model import evaluate_ranks
+from dylora.plots import plot_rank_curves
 
 
 def run(ctx: RunContext) -> Result:
-    threads = set_threads()
     start = time.perf_counter()
     ranks = [1, 2, 4, 8] if ctx.quick else list(range(1, R_MAX + 1))
     steps = 100 if ctx.quick else 600
@@ -103,7 +101,6 @@ def run(ctx: RunContext) -> Result:
             "batch_size": 32,
             "lr": 2e-3,
             "seed": ctx.seed,
-            "torch_threads": threads,
         },
         note=(
             "Holds if the sweep takes ≥ 0.8 × (number of ranks) times DyLoRA's CPU time (wall "
