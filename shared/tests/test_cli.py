@@ -82,3 +82,26 @@ def test_unknown_paper_via_umbrella_cli(monkeypatch):
     monkeypatch.setattr(registry, "discover", lambda: {})
     with pytest.raises(UserError, match="not installed"):
         cli.run_reproduce(["nope"], quick=True, out=None, seed=0, claims=None, device="cpu")
+
+
+def test_commands_follow_the_thread_policy(monkeypatch, capsys):
+    import os
+
+    seen = {}
+    app = cli.make_app("toy", help="toy")
+
+    @app.command()
+    def go() -> None:
+        seen["omp"] = os.environ.get("OMP_NUM_THREADS")
+
+    monkeypatch.setattr(sys, "argv", ["toy", "go"])
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setenv("PAPERSHELF_THREADS", "1")
+    cli.run_app(app)
+    assert seen["omp"] == "1"
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setenv("PAPERSHELF_THREADS", "lots")
+    with pytest.raises(SystemExit) as info:
+        cli.run_app(app)
+    assert info.value.code == 2
+    assert capsys.readouterr().err.startswith("error: PAPERSHELF_THREADS: must be a whole number")

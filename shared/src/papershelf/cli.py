@@ -163,9 +163,14 @@ def make_app(paper_id: str, help: str) -> typer.Typer:
 def run_app(app: typer.Typer) -> None:
     """Run a typer app; user errors print one ``error: ...`` line and exit with status 2.
 
-    Set ``PAPERSHELF_TRACEBACK=1`` to see the full traceback instead.
+    Set ``PAPERSHELF_TRACEBACK=1`` to see the full traceback instead. torch, once a command
+    imports it, uses the thread policy of ``papershelf.threads`` (the cores this process may
+    run on, or ``PAPERSHELF_THREADS``) unless ``OMP_NUM_THREADS`` is already set.
     """
     try:
+        from papershelf.threads import thread_count
+
+        os.environ.setdefault("OMP_NUM_THREADS", str(thread_count()))
         app(standalone_mode=False)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
