@@ -32,7 +32,7 @@ __all__ = ["SCHEDULES", "lr_factor", "lr_lambda", "make_scheduler"]
 
 
 def lr_factor(kind: str, step: int, warmup_steps: int, total_steps: int) -> float:
-    """The learning-rate factor of optimizer step ``step`` (0-based); see the module docstring."""
+    """The learning-rate factor of training step ``step`` (0-based); see the module docstring."""
     if kind == "one_cycle":
         return _one_cycle(step, warmup_steps, total_steps)
     if step < warmup_steps:

@@ -60,7 +60,7 @@ class TrainConfig(Config):
     """Options of ``train`` and ``fit``; validated on construction.
 
     Attributes:
-        max_steps: optimizer steps to run in total (a resumed run counts from 0).
+        max_steps: training steps to run in total (a resumed run counts from 0).
         batch_size: global batch size (split across processes; divisible by their number).
             Ignored when the data is a callable ``step -> batch``.
         schedule: learning-rate schedule after ``warmup_steps`` linear warm-up steps, one of
@@ -115,7 +115,7 @@ class TrainState:
     """The loop's state, passed to every hook and returned by ``train``/``fit``.
 
     Attributes:
-        step: optimizer steps done so far.
+        step: training steps done so far.
         losses: the (process-averaged) loss of every step.
         evals: ``{"step": s, **metrics}`` for every evaluation.
         resumed_from: the checkpoint step ``fit`` resumed from, else ``None``.
@@ -214,7 +214,7 @@ def train(
     accelerator: Any = None,
     state: TrainState | None = None,
 ) -> TrainState:
-    """Train ``model`` for ``config.max_steps`` optimizer steps.
+    """Train ``model`` for ``config.max_steps`` training steps.
 
     Args:
         model: a ``torch.nn.Module``; only parameters with ``requires_grad`` are trained.
@@ -299,9 +299,9 @@ def train(
 def training_step(
     model: Any, loss_fn: Callable[[Any, Any], Any], optimizer: Any
 ) -> Callable[[Any], float]:
-    """One optimizer step as a function of the batch, for benchmarks that time a step.
+    """One training step as a function of the batch, for benchmarks that time a step.
 
-    Returns ``step(batch) -> loss``: forward, backward, ``optimizer.step()``, zero grad.
+    Returns ``step(batch) -> loss``: forward, backward, optimizer update, zero grad.
     """
 
     def step(batch: Any) -> float:

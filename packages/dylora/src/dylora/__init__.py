@@ -1,6 +1,6 @@
 """DyLoRA: dynamic search-free low-rank adaptation (Valipour et al., EACL 2023).
 
-One training run serves every LoRA rank b ≤ r_max: each optimizer step samples b,
+One training run serves every LoRA rank b ≤ r_max: each training step samples b,
 truncates the adapter to its first b rows/columns and scales it by α/b.
 
     from dylora import DyLoRAConfig, get_dylora_model
@@ -8,9 +8,9 @@ truncates the adapter to its first b rows/columns and scales it by α/b.
     train(model, data, loss_fn, TrainConfig(max_steps=500), hooks=[RankHook(model)])
     with model.at_rank(2): ...       # evaluate at rank 2
 
-``RankHook`` samples b once per optimizer step inside ``papershelf.train.train``/``fit``
+``RankHook`` samples b once per training step inside ``papershelf.train.train``/``fit``
 (``DyLoRACallback`` does it for the Hugging Face ``Trainer``; in a loop of your own call
-``model.sample_rank(step)`` before each optimizer step).
+``model.sample_rank(step)`` before each training step).
 
 Importing ``dylora`` is light: torch is imported when a model-level name is first used.
 """

@@ -1,6 +1,6 @@
 """``DyLoRACallback``: rank sampling for the Hugging Face ``Trainer``.
 
-The Trainer calls ``on_step_begin`` once per optimizer step, before the first micro-batch
+The Trainer calls ``on_step_begin`` once per training step, before the first micro-batch
 of a gradient-accumulation group, so every micro-batch of one step shares b (as the
 official code does). ``strict_freeze`` restores the inactive rows in ``on_optimizer_step``.
 """
@@ -16,7 +16,7 @@ __all__ = ["DyLoRACallback"]
 
 
 class DyLoRACallback(TrainerCallback):
-    """Samples b = f(seed, global_step) at the start of every optimizer step.
+    """Samples b = f(seed, global_step) at the start of every training step.
 
     Args:
         model: the :class:`dylora.DyLoRAModel` being trained; if omitted, the model the

@@ -53,11 +53,11 @@ class DyLoRAConfig(Config):
         modules_to_save: modules trained fully and saved with the adapter (e.g. ``["classifier"]``).
         update_mode: ``"frozen"`` (Eq. 10: only row/column b learns; the released code) or
             ``"all"`` (rows 1..b learn; Table 4's better variant).
-        strict_freeze: restore the rows outside the active set after every optimizer step
+        strict_freeze: restore the rows outside the active set after every training step
             (AdamW momentum and weight decay otherwise move them).
         rank_distribution: p_B, ``"uniform"`` on {r_min..r_max} or ``"geometric"``.
         geometric_p: ``P(b) ∝ p·(1-p)^(b-r_min)`` renormalised on the range, p in (0, 1).
-        sampling_scope: ``"global"`` (one b per optimizer step for all layers, as the official
+        sampling_scope: ``"global"`` (one b per training step for all layers, as the official
             code) or ``"per_layer"`` (each layer its own b, still once per step).
         scaling: ``"alpha_over_b"`` (the paper) or ``"alpha_over_rmax"`` (constant scale).
         init: ``lora_A`` initialisation, ``"kaiming"`` (uniform, a=√5; official code) or
@@ -156,7 +156,7 @@ class RunOptions(Config):
         model: a hub name, a local folder, ``"offline"`` (the bundled MiniLM) or a tiny model.
         train_file / eval_file: JSONL/CSV data; ``None``: the synthetic topic task.
         text_field / label_field: the columns of the data files.
-        steps, lr, batch_size: the optimizer steps, AdamW learning rate and batch size.
+        steps, lr, batch_size: the training steps, AdamW learning rate and batch size.
         max_length: tokens per text (padded/truncated).
         seed: seeds the data order and the synthetic task.
         num_classes / label_names: the label set (filled in from the training data).

@@ -61,7 +61,7 @@ class DyLoRAModel(adapters.AdapterModel):
             self._warned = True
             warnings.warn(
                 "DyLoRA: training forward without a sampled rank; call model.sample_rank(step) "
-                "before each optimizer step (papershelf.train: hooks=[dylora.RankHook(model)]; "
+                "before each training step (papershelf.train: hooks=[dylora.RankHook(model)]; "
                 "HF Trainer: callbacks=[dylora.DyLoRACallback(model)]), "
                 "otherwise this trains a plain LoRA at the current rank",
                 stacklevel=2,
@@ -122,9 +122,9 @@ class DyLoRAModel(adapters.AdapterModel):
             self._explicit_rank = explicit
 
     def sample_rank(self, step: int) -> int | dict[str, int]:
-        """Draw and set b for optimizer step ``step`` (a function of ``(seed, step)`` only).
+        """Draw and set b for training step ``step`` (a function of ``(seed, step)`` only).
 
-        Call it once per optimizer step, before the first micro-batch. Returns the rank, or a
+        Call it once per training step, before the first micro-batch. Returns the rank, or a
         dict by layer name in ``sampling_scope="per_layer"``.
         """
         config = self.adapter_config
@@ -144,7 +144,7 @@ class DyLoRAModel(adapters.AdapterModel):
 
     @torch.no_grad()
     def restore_inactive_rows(self) -> None:
-        """After ``optimizer.step()``: put back every row outside this step's active set.
+        """After the optimizer update: put back every row outside this step's active set.
 
         Needs ``strict_freeze=True`` (the snapshot is taken by ``sample_rank``). Active rows
         are row b in ``"frozen"`` mode and rows 1..b in ``"all"`` mode (0-based: b-1, :b).
@@ -216,7 +216,7 @@ def get_dylora_model(model: nn.Module, config: DyLoRAConfig) -> DyLoRAModel:
 
     Everything except the adapters and ``config.modules_to_save`` is frozen. The rank starts
     at ``eval_rank`` (r_max by default); during training call ``sample_rank(step)`` once per
-    optimizer step.
+    training step.
     """
     return DyLoRAModel(model, config)
 

@@ -1,7 +1,7 @@
-"""DyLoRA's rank per optimizer step: the draw b ~ p_B and the training-loop hook that applies it.
+"""DyLoRA's rank per training step: the draw b ~ p_B and the training-loop hook that applies it.
 
 :func:`draw_rank` is a pure function of ``(seed, step[, layer])``. The official code draws one
-b per optimizer step in a Trainer callback; deriving the draw from ``(seed, step)`` instead of
+b per training step in a Trainer callback; deriving the draw from ``(seed, step)`` instead of
 a process-local RNG gives the same b on every DDP process and in a resumed run, with no
 communication. ``random.Random`` seeded with a string is stable across processes and Python
 versions (it hashes the string with SHA-512).
@@ -28,7 +28,7 @@ __all__ = ["RankHook", "check_lora_baseline", "draw_rank"]
 
 
 def draw_rank(config: DyLoRAConfig, step: int, layer: int | None = None) -> int:
-    """The rank b ∈ {r_min..r_max} of optimizer step ``step`` (and ``layer`` for per-layer scope)."""
+    """The rank b ∈ {r_min..r_max} of training step ``step`` (and ``layer`` for per-layer scope)."""
     if isinstance(step, bool) or not isinstance(step, int) or step < 0:
         raise ValueError(f"step: must be a non-negative integer, got {step!r}")
     key = f"dylora:{config.seed}:{step}" + ("" if layer is None else f":{layer}")
@@ -54,7 +54,7 @@ class RankHook(Hook):
     ``on_step_start`` sets this step's rank: ``model.sample_rank(state.step)`` (b = f(seed,
     step), so a resumed run continues the same draws), or, with ``fixed_rank``, nothing:
     the rank set once in ``on_train_start`` is held (a plain LoRA at that rank; it needs
-    ``update_mode="all"``). ``on_step_end`` runs after the optimizer step: with
+    ``update_mode="all"``). ``on_step_end`` runs after the training step: with
     ``strict_freeze`` it puts back every row outside the step's active set
     (``model.restore_inactive_rows()``).
 

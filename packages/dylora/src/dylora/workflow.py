@@ -70,7 +70,7 @@ def _encode(tokenizer: Any, data: Any, max_length: int) -> dict[str, Any]:
 
 
 def train_run(out: Path, config: DyLoRAConfig, opts: RunOptions) -> dict[str, Any]:
-    """Train a DyLoRA adapter with ``papershelf.train.fit`` (one b per optimizer step, drawn by
+    """Train a DyLoRA adapter with ``papershelf.train.fit`` (one b per training step, drawn by
     :class:`dylora.sampling.RankHook`; checkpoints in ``out/checkpoints``, resumed if present)."""
     from papershelf.models import load_model
     from papershelf.text_classification import classification_loss, evaluate

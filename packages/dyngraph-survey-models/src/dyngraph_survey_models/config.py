@@ -86,7 +86,7 @@ class SnapshotTrainConfig(Config):
     """Training a snapshot model: ``epochs`` full-batch Adam steps of next-snapshot BCE.
 
     Attributes:
-        epochs: passes (one optimizer step each) over the training snapshots.
+        epochs: passes (one training step each) over the training snapshots.
         lr: Adam learning rate.
         seed: seeds torch and the negative destinations.
     """

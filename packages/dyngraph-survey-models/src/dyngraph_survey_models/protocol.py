@@ -204,7 +204,7 @@ class ChronologicalEpochs(Hook):
     """Epochs of a stateful model in time order, as a :class:`papershelf.train.Hook`.
 
     Step ``s`` trains on batch ``s mod steps_per_epoch`` of an epoch. At the first step of
-    every epoch the model's state (memory, neighbours) is reset; after every optimizer step the
+    every epoch the model's state (memory, neighbours) is reset; after every training step the
     state is detached from the graph. Also times the epochs (validation excluded) and, when
     ``validate`` is given, calls it after every ``validate_every`` epochs, keeping its results
     in ``val``.
