@@ -105,3 +105,18 @@ def test_commands_follow_the_thread_policy(monkeypatch, capsys):
         cli.run_app(app)
     assert info.value.code == 2
     assert capsys.readouterr().err.startswith("error: PAPERSHELF_THREADS: must be a whole number")
+
+
+@pytest.mark.parametrize("argv", [["toy", "go", "--nope"], ["toy", "nothing"], ["toy", "go", "x"]])
+def test_usage_errors_are_one_line(monkeypatch, capsys, argv):
+    app = cli.make_app("toy", help="toy")
+
+    @app.command()
+    def go() -> None: ...
+
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as info:
+        cli.run_app(app)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ") and "--help" in err

@@ -160,6 +160,20 @@ def make_app(paper_id: str, help: str) -> typer.Typer:
     return app
 
 
+def _click_exceptions() -> tuple[type, ...]:
+    """Click's usage-error base class; typer >= 0.20 vendors its own copy as ``typer._click``."""
+    import click
+
+    classes: list[type] = [click.exceptions.ClickException]
+    try:
+        from typer._click.exceptions import ClickException
+    except ImportError:
+        pass
+    else:
+        classes.append(ClickException)
+    return tuple(classes)
+
+
 def run_app(app: typer.Typer) -> None:
     """Run a typer app; user errors print one ``error: ...`` line and exit with status 2.
 
@@ -184,10 +198,10 @@ def run_app(app: typer.Typer) -> None:
         )
         sys.exit(130)
     except Exception as exc:
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
+        if isinstance(exc, _click_exceptions()):
+            ctx = getattr(exc, "ctx", None)
+            hint = f"; see '{ctx.command_path} --help'" if ctx is not None else ""
+            print(f"error: {exc.format_message().rstrip('.')}{hint}", file=sys.stderr)
             sys.exit(exc.exit_code)
         if os.environ.get("PAPERSHELF_TRACEBACK") or not isinstance(exc, USER_ERRORS):
             raise
