@@ -37,7 +37,7 @@ def test_claim_filter(toy_paper, tmp_path):
     [
         (("schema",), "other/1", "schema"),
         (("seed",), "0", "seed"),
-        (("papers", 0, "claims", 0, "holds"), None, "holds"),
+        (("papers", 0, "claims", 0, "holds"), "maybe", "holds"),
         (("papers", 0, "claims", 0, "ours"), "high", "ours"),
         (("papers", 0, "claims", 0, "status"), "fine", "status"),
     ],
@@ -91,3 +91,18 @@ def test_the_runner_applies_the_claims_threads_and_seed(tmp_path, monkeypatch):
     monkeypatch.setenv(THREADS_ENV, "2")
     reproduce([paper], out=tmp_path, seed=7)
     assert seen[2][0] == 2
+
+
+def test_an_inconclusive_claim_is_recorded_as_such(tmp_path):
+    from papershelf import Claim, Paper, Result
+    from papershelf.repro import holds_text, to_markdown
+
+    def unlearned(ctx):
+        return Result(metric="m", ours=0.1, baseline=0.1, holds=None, note="did not learn")
+
+    paper = Paper("p", "t", "1", claims=(Claim("c", "s", "v", run=unlearned),))
+    doc = reproduce([paper], out=tmp_path)
+    validate_results(doc)
+    (record,) = doc["papers"][0]["claims"]
+    assert record["status"] == "ok" and record["holds"] is None
+    assert holds_text(record) == "inconclusive" and "| inconclusive |" in to_markdown(doc)

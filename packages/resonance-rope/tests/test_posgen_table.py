@@ -52,10 +52,11 @@ def test_posgen_claim_aggregates_seeds_and_applies_the_rule(tmp_path, stub_runs)
     assert (tmp_path / result.plots[0]).is_file()
 
 
-def test_posgen_claim_flags_models_that_did_not_learn(tmp_path, monkeypatch):
+def test_posgen_claim_is_inconclusive_when_models_did_not_learn(tmp_path, monkeypatch):
     def run_posgen(task, model_cfg, settings, *, resonance, data, device):
         return RunResult("x", fake_metrics(0.1, id_acc=0.1), fake_metrics(0.1, id_acc=0.1)), None
 
     monkeypatch.setattr(posgen_runs, "run_posgen", run_posgen)
     result = posgen_claim("semi_recursive", RunContext(quick=True, seed=0, out=tmp_path))
     assert "did not learn the task" in result.note
+    assert result.holds is None  # inconclusive: the precondition failed, not "no"

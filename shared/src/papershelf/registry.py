@@ -50,8 +50,10 @@ class Result:
         ours: the method's value of that metric.
         baseline: the baseline's value, measured in the same run (``None`` if the claim
             has no baseline, e.g. an exactness check).
-        holds: whether the claim's direction held in this run. Computed from the
-            numbers, never set by hand.
+        holds: whether the claim's direction held in this run, computed from the numbers,
+            never set by hand; ``None`` means inconclusive: a precondition the claim declares
+            (e.g. the models learned the task in distribution) failed, so the comparison says
+            nothing either way.
         baseline_name: what the baseline is, e.g. ``"LoRA r=8 truncated"``.
         details: further metrics (JSON-serialisable), e.g. per-rank tables.
         plots: file names (relative to the claim folder) of the plots written.
@@ -61,7 +63,7 @@ class Result:
 
     metric: str
     ours: float
-    holds: bool
+    holds: bool | None
     baseline: float | None = None
     baseline_name: str = ""
     details: dict[str, Any] = field(default_factory=dict)
