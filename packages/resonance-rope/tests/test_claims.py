@@ -44,12 +44,16 @@ def test_feature_gap_claim_quick(tmp_path):
 def test_posgen_claim_quick_schema(tmp_path, claim):
     import importlib
 
+    from resonance_rope.posgen_table import MIN_IN_DISTRIBUTION_ACC
+
     fn = importlib.import_module(f"resonance_rope.claims.{claim.replace('-', '_')}").run
     result = fn(RunContext(quick=True, seed=0, out=tmp_path))
     table = result.details["table"]
     assert set(table) == {"RoPE", "Resonance RoPE", "YaRN", "Resonance YaRN"}
     assert all(len(v["ood_per_seed"]) == 3 for v in table.values())
-    assert result.holds == (
+    learned = min(v["id_mean"] for v in table.values()) >= MIN_IN_DISTRIBUTION_ACC
+    direction = (
         result.details["resonance_minus_rope"] >= 0
         and result.details["resonance_yarn_minus_yarn"] >= 0
     )
+    assert result.holds == (direction if learned else None)
