@@ -95,7 +95,10 @@ def test_the_runner_applies_the_claims_threads_and_seed(tmp_path, monkeypatch):
 
 def test_an_inconclusive_claim_is_recorded_as_such(tmp_path):
     from papershelf import Claim, Paper, Result
-    from papershelf.repro import holds_text, to_markdown
+    from io import StringIO
+
+    from papershelf.repro import holds_text, print_table, to_markdown
+    from rich.console import Console
 
     def unlearned(ctx):
         return Result(metric="m", ours=0.1, baseline=0.1, holds=None, note="did not learn")
@@ -106,3 +109,6 @@ def test_an_inconclusive_claim_is_recorded_as_such(tmp_path):
     (record,) = doc["papers"][0]["claims"]
     assert record["status"] == "ok" and record["holds"] is None
     assert holds_text(record) == "inconclusive" and "| inconclusive |" in to_markdown(doc)
+    printed = StringIO()
+    print_table(doc, Console(file=printed, width=200))
+    assert "inconclusive" in printed.getvalue()

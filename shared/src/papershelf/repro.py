@@ -260,7 +260,7 @@ def print_table(doc: dict[str, Any], console: Any) -> None:
     table = Table(title="papershelf reproduce", show_lines=False)
     for col in COLUMNS:
         table.add_column(col, overflow="fold")
-    colours = {"yes": "green", "no": "yellow", "error": "red"}
+    colours = {"yes": "green", "no": "yellow", "inconclusive": "cyan", "error": "red"}
     for *cells, held in table_rows(doc):
         table.add_row(*cells, f"[{colours[held]}]{held}[/]")
     console.print(table)
