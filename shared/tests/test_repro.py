@@ -94,9 +94,9 @@ def test_the_runner_applies_the_claims_threads_and_seed(tmp_path, monkeypatch):
 
 
 def test_an_inconclusive_claim_is_recorded_as_such(tmp_path):
-    from papershelf import Claim, Paper, Result
     from io import StringIO
 
+    from papershelf import Claim, Paper, Result
     from papershelf.repro import holds_text, print_table, to_markdown
     from rich.console import Console
 
