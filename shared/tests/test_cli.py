@@ -4,7 +4,7 @@ import time
 
 import pytest
 from papershelf import cli
-from papershelf.errors import UserError
+from papershelf.errors import RunFailed, UserError
 
 
 def test_help_answers_in_under_a_second():
@@ -54,10 +54,53 @@ def test_user_errors_are_one_line(monkeypatch, capsys, exc):
     assert err.count("\n") == 1 and err.startswith("error: ") and "Traceback" not in err
 
 
-def test_bugs_keep_their_traceback(monkeypatch):
+def test_bugs_are_one_line_and_debug_shows_the_traceback(monkeypatch, capsys):
+    monkeypatch.delenv("PAPERSHELF_TRACEBACK", raising=False)
     monkeypatch.setattr(sys, "argv", ["toy", "go"])
+    with pytest.raises(SystemExit) as info:
+        cli.run_app(_app_raising(ZeroDivisionError("oops")))
+    err = capsys.readouterr().err
+    assert info.value.code == 1 and err.count("\n") == 1
+    assert err.startswith("error: unexpected ZeroDivisionError: oops") and "--debug" in err
+    monkeypatch.setattr(sys, "argv", ["toy", "--debug", "go"])
     with pytest.raises(ZeroDivisionError):
         cli.run_app(_app_raising(ZeroDivisionError()))
+
+
+@pytest.mark.parametrize(
+    ("exc", "status", "start"),
+    [
+        (RunFailed("2 claim(s) failed"), 1, "error: 2 claim(s) failed"),
+        (PermissionError(13, "Permission denied", "/ro/out"), 1, "error: /ro/out: Permission"),
+        (MemoryError(), 1, "error: out of memory"),
+        (KeyError("rank"), 2, "error: 'rank'"),
+    ],
+)
+def test_exit_status_tells_bad_input_from_a_failed_run(monkeypatch, capsys, exc, status, start):
+    monkeypatch.delenv("PAPERSHELF_TRACEBACK", raising=False)
+    monkeypatch.setattr(sys, "argv", ["toy", "go"])
+    with pytest.raises(SystemExit) as info:
+        cli.run_app(_app_raising(exc))
+    err = capsys.readouterr().err
+    assert info.value.code == status and err.startswith(start) and err.count("\n") == 1
+
+
+def test_bare_command_prints_help(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["papershelf"])
+    with pytest.raises(SystemExit) as info:
+        cli.run_app(cli.app)
+    out = capsys.readouterr().out
+    assert info.value.code == 0 and out.startswith("Usage: papershelf") and "reproduce" in out
+
+
+@pytest.mark.parametrize("device", ["bogus", "cuda:7", "tpu"])
+def test_reproduce_refuses_a_device_it_cannot_use(device):
+    import torch
+
+    if device == "cuda:7" and torch.cuda.device_count() > 7:
+        pytest.skip("this machine has 8 GPUs")
+    with pytest.raises(UserError, match=r"^device: "):
+        cli.check_device(device)
 
 
 def test_package_app_has_reproduce_and_bench(toy_paper, monkeypatch, tmp_path):
@@ -72,7 +115,7 @@ def test_package_app_has_reproduce_and_bench(toy_paper, monkeypatch, tmp_path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "results.json").is_file()
     result = runner.invoke(app, ["reproduce", "--out", str(tmp_path)])
-    assert isinstance(result.exception, UserError) and "broken, raises" in str(result.exception)
+    assert isinstance(result.exception, RunFailed) and "broken, raises" in str(result.exception)
     assert runner.invoke(app, ["bench"]).output.strip() == "toy: no benchmark"
 
 

@@ -44,7 +44,10 @@ def test_config_overrides():
 
 
 def test_missing_hub_model_offline_names_the_offline_options(monkeypatch):
+    import huggingface_hub.constants
+
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)  # read at import
     with pytest.raises(UserError, match="offline options: 'offline'") as info:
         load_model("someone/no-such-model-xyz")
     assert "\n" not in str(info.value)

@@ -32,6 +32,52 @@ def test_claim_filter(toy_paper, tmp_path):
         reproduce([toy_paper], out=tmp_path, claims=["missing"])
 
 
+def test_a_second_run_into_the_folder_keeps_the_other_claims(toy_paper, tmp_path):
+    reproduce([toy_paper], out=tmp_path, claims=["raises"])
+    doc = reproduce([toy_paper], out=tmp_path, claims=["good"])
+    assert [c["id"] for c in doc["papers"][0]["claims"]] == ["good", "raises"]
+    assert json.loads((tmp_path / "results.json").read_text()) == json.loads(json.dumps(doc))
+    with pytest.raises(ValueError, match=r"^out: .* quick run with seed 0"):
+        reproduce([toy_paper], out=tmp_path, claims=["good"], quick=False)
+    (tmp_path / "results.json").write_text("{not json")
+    with pytest.raises(ValueError, match=r"^out: .* not a papershelf results file"):
+        reproduce([toy_paper], out=tmp_path, claims=["good"])
+
+
+def test_progress_lines_name_each_claim_its_verdict_and_time(toy_paper, tmp_path):
+    import io
+
+    from papershelf.progress import RunProgress
+
+    stream = io.StringIO()
+    progress = RunProgress(total=0, budget_s=0, stream=stream, heartbeat_s=0)
+    reproduce([toy_paper], out=tmp_path, progress=progress)
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith("[1/3] toy good: running")
+    assert lines[1].startswith("[1/3] toy good: yes; accuracy = 0.9 vs 0.5 in 0:0")
+    assert lines[3].startswith("[2/3] toy broken: error (ModuleNotFoundError")
+    assert lines[-1].startswith("3 claim(s) in ")
+
+
+def test_inconclusive_claims_record_their_precondition_and_reason(tmp_path):
+    from papershelf import Claim, Paper, Result
+
+    def undertrained(ctx):
+        return Result(metric="acc", ours=0.1, holds=None, reason="accuracy 9 % < 90 %")
+
+    paper = Paper(
+        "toy",
+        "t",
+        "0",
+        claims=(Claim("c", "s", "p", run=undertrained, precondition="accuracy >= 90 %"),),
+    )
+    doc = reproduce([paper], out=tmp_path)
+    record = doc["papers"][0]["claims"][0]
+    assert record["precondition"] == "accuracy >= 90 %"
+    assert record["reason"] == "accuracy 9 % < 90 %" and record["holds"] is None
+    assert "(inconclusive): accuracy 9 % < 90 %" in to_markdown(doc)
+
+
 @pytest.mark.parametrize(
     ("path", "value", "message"),
     [
@@ -97,7 +143,8 @@ def test_an_inconclusive_claim_is_recorded_as_such(tmp_path):
     from io import StringIO
 
     from papershelf import Claim, Paper, Result
-    from papershelf.repro import holds_text, print_table, to_markdown
+    from papershelf.report import print_table, to_markdown
+    from papershelf.report import verdict as holds_text
     from rich.console import Console
 
     def unlearned(ctx):

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from papershelf.errors import UserError
+from papershelf.errors import RunFailed, UserError
 
 QuickOpt = Annotated[
     bool,
@@ -40,6 +41,13 @@ ClaimOpt = Annotated[
 ]
 BenchOutOpt = Annotated[
     Path | None, typer.Option("--out", help="Also write bench.json and bench.md here.")
+]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Print only the final table (no progress lines).")
+]
+VerboseOpt = Annotated[
+    bool,
+    typer.Option("--verbose", "-v", help="Show third-party load reports, bars and warnings."),
 ]
 PapersArg = Annotated[
     list[str] | None, typer.Argument(help="Paper ids (default: every installed paper).")
@@ -72,6 +80,28 @@ def _papers(paper_ids: list[str] | None) -> list:
     return papers
 
 
+def check_device(device: str) -> str:
+    """``device`` if torch can run on it here; otherwise a one-line ``UserError``."""
+    import torch
+
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise UserError(
+            f"device: must be a torch device such as cpu or cuda:0, got {device!r}"
+        ) from None
+    available = {
+        "cpu": True,
+        "cuda": torch.cuda.is_available(),
+        "mps": torch.backends.mps.is_available(),
+    }
+    if not available.get(parsed.type, False):
+        raise UserError(f"device: {device!r} is not available on this machine; use cpu")
+    if parsed.type == "cuda" and (parsed.index or 0) >= torch.cuda.device_count():
+        raise UserError(f"device: {device!r}: this machine has {torch.cuda.device_count()} GPU(s)")
+    return device
+
+
 def run_reproduce(
     paper_ids: list[str] | None,
     *,
@@ -80,41 +110,71 @@ def run_reproduce(
     seed: int,
     claims: list[str] | None,
     device: str,
+    quiet: bool = False,
+    verbose: bool = False,
 ) -> None:
-    """Reproduce the claims of the named (or all installed) papers and print the table."""
-    from papershelf.repro import print_table, reproduce
+    """Reproduce the claims of the named (or all installed) papers and print the table.
+
+    Progress lines go to stderr, the final table to stdout; ``out`` gets ``results.json``,
+    ``results.md`` and ``index.html``."""
+    from papershelf.progress import RunProgress
+    from papershelf.report import print_table
+    from papershelf.repro import reproduce
 
     papers = _papers(paper_ids)
-    con = console()
+    check_device(device)
     doc = reproduce(
-        papers, out=out, quick=quick, seed=seed, claims=claims, device=device, console=con
+        papers,
+        out=out,
+        quick=quick,
+        seed=seed,
+        claims=claims,
+        device=device,
+        progress=RunProgress(total=0, budget_s=0.0, quiet=quiet),
+        verbose=verbose,
     )
+    con = console()
     print_table(doc, con)
-    con.print(f"results: {out / 'results.json'}, {out / 'results.md'}")
+    con.print(f"results: {out / 'index.html'}, {out / 'results.json'}", highlight=False)
     errors = [c["id"] for p in doc["papers"] for c in p["claims"] if c["status"] == "error"]
     if errors:
-        raise UserError(
+        raise RunFailed(
             f"{len(errors)} claim(s) failed to run: {', '.join(errors)} (see error.txt in their folders)"
         )
 
 
-def run_bench(paper_ids: list[str] | None, *, quick: bool, out: Path | None) -> None:
-    """Run the performance comparison of the named (or all installed) papers."""
+def run_bench(
+    paper_ids: list[str] | None, *, quick: bool, out: Path | None, quiet: bool = False
+) -> None:
+    """Run the performance comparison of the named (or all installed) papers; with ``out``,
+    write ``<out>/<paper>/bench.json`` and ``bench.md``."""
     from papershelf.bench import BenchReport
+    from papershelf.progress import format_seconds
+    from papershelf.quiet import quiet_third_party
     from papershelf.registry import resolve_callable
     from papershelf.threads import torch_threads
 
     con = console()
-    for paper in _papers(paper_ids):
+    papers = _papers(paper_ids)
+    for k, paper in enumerate(papers, 1):
         if paper.bench is None:
             con.print(f"{paper.id}: no benchmark")
             continue
+        if not quiet:
+            print(f"[{k}/{len(papers)}] {paper.id} bench: running", file=sys.stderr, flush=True)
+        start = time.perf_counter()
         bench = resolve_callable(paper.bench, f"{paper.id} bench")
-        with torch_threads(paper.bench_threads):
+        with torch_threads(paper.bench_threads), quiet_third_party():
             report = bench(quick=quick)
         if not isinstance(report, BenchReport):
             raise TypeError(f"{paper.id} bench returned {type(report).__name__}, not BenchReport")
-        report.print(con)
+        if not quiet:
+            elapsed = format_seconds(time.perf_counter() - start)
+            print(f"[{k}/{len(papers)}] {paper.id} bench: done in {elapsed}", file=sys.stderr)
+        if con.is_terminal:
+            report.print(con)
+        else:
+            print(report.to_markdown())
         if out is not None:
             report.save(Path(out) / paper.id)
 
@@ -129,17 +189,25 @@ def add_paper_commands(app: typer.Typer, paper_id: str) -> None:
         seed: SeedOpt = 0,
         claim: ClaimOpt = None,
         device: DeviceOpt = "cpu",
+        quiet: QuietOpt = False,
+        verbose: VerboseOpt = False,
     ) -> None:
         """Run this paper's claims and compare them with the paper's numbers."""
-        run_reproduce([paper_id], quick=quick, out=out, seed=seed, claims=claim, device=device)
+        run_reproduce(
+            [paper_id],
+            quick=quick,
+            out=out,
+            seed=seed,
+            claims=claim,
+            device=device,
+            quiet=quiet,
+            verbose=verbose,
+        )
 
     @app.command("bench")
-    def bench_cmd(
-        quick: QuickOpt = True,
-        out: BenchOutOpt = None,
-    ) -> None:
+    def bench_cmd(quick: QuickOpt = True, out: BenchOutOpt = None, quiet: QuietOpt = False) -> None:
         """Time the method against its baseline in the same run and print the ratios."""
-        run_bench([paper_id], quick=quick, out=out)
+        run_bench([paper_id], quick=quick, out=out, quiet=quiet)
 
 
 def _typer(help: str) -> typer.Typer:
@@ -174,13 +242,22 @@ def _click_exceptions() -> tuple[type, ...]:
     return tuple(classes)
 
 
-def run_app(app: typer.Typer) -> None:
-    """Run a typer app; user errors print one ``error: ...`` line and exit with status 2.
+DEBUG_FLAG = "--debug"
 
-    Set ``PAPERSHELF_TRACEBACK=1`` to see the full traceback instead. torch, once a command
-    imports it, uses the thread policy of ``papershelf.threads`` (the cores this process may
-    run on, or ``PAPERSHELF_THREADS``) unless ``OMP_NUM_THREADS`` is already set.
+
+def run_app(app: typer.Typer) -> None:
+    """Run a typer app so that no mistake ends in a traceback.
+
+    Usage errors (click's or typer's copy of them) and ``UserError`` / ``ValueError`` /
+    missing files print one ``error: ...`` line and exit with status 2; ``RunFailed``, OS
+    errors (a read-only folder, a full disk) and out-of-memory exit with status 1; anything
+    else is a bug: one line that says so, status 1. ``--debug`` anywhere on the command line
+    (or ``PAPERSHELF_TRACEBACK=1``) shows the traceback instead. torch, once a command
+    imports it, uses the thread policy of ``papershelf.threads`` unless ``OMP_NUM_THREADS``
+    is already set.
     """
+    debug = DEBUG_FLAG in sys.argv[1:] or bool(os.environ.get("PAPERSHELF_TRACEBACK"))
+    sys.argv = [sys.argv[0], *(a for a in sys.argv[1:] if a != DEBUG_FLAG)]
     try:
         from papershelf.threads import thread_count
 
@@ -189,25 +266,43 @@ def run_app(app: typer.Typer) -> None:
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
-        print("error: aborted", file=sys.stderr)
-        sys.exit(130)
+        _fail("aborted", 130)
     except KeyboardInterrupt:
-        print(
-            "error: interrupted; rerun the same command to resume from the last checkpoint",
-            file=sys.stderr,
-        )
-        sys.exit(130)
+        _fail("interrupted; rerun the same command to resume from the last checkpoint", 130)
     except Exception as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # a bare command: its help, status 0
+            print(exc.format_message())
+            sys.exit(0)
         if isinstance(exc, _click_exceptions()):
             ctx = getattr(exc, "ctx", None)
             hint = f"; see '{ctx.command_path} --help'" if ctx is not None else ""
-            print(f"error: {exc.format_message().rstrip('.')}{hint}", file=sys.stderr)
-            sys.exit(exc.exit_code)
-        if os.environ.get("PAPERSHELF_TRACEBACK") or not isinstance(exc, USER_ERRORS):
+            _fail(f"{exc.format_message().rstrip('.')}{hint}", exc.exit_code)
+        if debug:
             raise
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        print(f"error: {message}", file=sys.stderr)
-        sys.exit(2)
+        _fail(*_one_line(exc))
+
+
+def _one_line(exc: BaseException) -> tuple[str, int]:
+    """The message and exit status for an exception that reached the CLI."""
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    if isinstance(exc, USER_ERRORS):
+        return first, getattr(exc, "exit_code", 2)
+    if isinstance(exc, MemoryError):
+        return "out of memory: reduce the sizes asked for (--debug shows where)", 1
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        return f"{where}{exc.strerror or first}", 1
+    return (
+        f"unexpected {type(exc).__name__}: {first} (a bug: rerun with --debug and report "
+        "the traceback)",
+        1,
+    )
+
+
+def _fail(message: str, status: int) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(status)
 
 
 app = _typer(
@@ -237,9 +332,20 @@ def reproduce_cmd(
     seed: SeedOpt = 0,
     claim: ClaimOpt = None,
     device: DeviceOpt = "cpu",
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Reproduce the claims of the installed papers (all, or those named)."""
-    run_reproduce(papers, quick=quick, out=out, seed=seed, claims=claim, device=device)
+    run_reproduce(
+        papers,
+        quick=quick,
+        out=out,
+        seed=seed,
+        claims=claim,
+        device=device,
+        quiet=quiet,
+        verbose=verbose,
+    )
 
 
 @app.command("bench")
@@ -247,9 +353,46 @@ def bench_cmd(
     papers: PapersArg = None,
     quick: QuickOpt = True,
     out: BenchOutOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Benchmark the installed papers' methods against their baselines."""
-    run_bench(papers, quick=quick, out=out)
+    run_bench(papers, quick=quick, out=out, quiet=quiet)
+
+
+@app.command("report")
+def report_cmd(
+    results: Annotated[Path, typer.Argument(help="A results.json written by reproduce.")],
+    readme: Annotated[
+        list[Path] | None,
+        typer.Option("--readme", help="README whose results block to rewrite (repeatable)."),
+    ] = None,
+    paper: Annotated[
+        str | None, typer.Option("--paper", help="Only this paper's claims (a package README).")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Change nothing; exit 1 if a block is out of date.")
+    ] = False,
+    html: Annotated[
+        bool, typer.Option("--html", help="Rewrite index.html beside the results file.")
+    ] = False,
+) -> None:
+    """Regenerate README results tables (and index.html) from a results.json."""
+    from papershelf.report import load_results, update_readme
+
+    doc = load_results(results)
+    stale = [str(r) for r in readme or [] if not update_readme(r, doc, paper, check=check)]
+    if html:
+        from papershelf.html_page import write_index
+
+        print(f"wrote {write_index(doc, results.parent)}")
+    if check and stale:
+        raise RunFailed(f"readme: out of date with {results}: {', '.join(stale)}")
+    for r in readme or []:
+        print(
+            f"{r}: {'out of date' if str(r) in stale else 'up to date'}"
+            if check
+            else f"{r}: written"
+        )
 
 
 def main() -> None:

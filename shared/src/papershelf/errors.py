@@ -10,3 +10,10 @@ class UserError(ValueError):
     raises it (or a plain ``ValueError``) and ``papershelf.cli.run_app`` prints it as a
     single ``error: ...`` line instead of a traceback.
     """
+
+
+class RunFailed(UserError):
+    """The input was fine but the run did not complete (a claim raised, training diverged):
+    printed as one line like ``UserError``, with exit status 1 instead of 2."""
+
+    exit_code = 1

@@ -59,6 +59,8 @@ class Result:
         plots: file names (relative to the claim folder) of the plots written.
         config: the resolved configuration of the experiment.
         note: one sentence on how to read the result.
+        reason: when ``holds`` is ``None``, why: the declared precondition that failed and the
+            measured number, e.g. ``"RoPE reached 9 % in-distribution accuracy (< 90 %)"``.
     """
 
     metric: str
@@ -70,6 +72,7 @@ class Result:
     plots: list[str] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
     note: str = ""
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,9 @@ class Claim:
         threads: torch threads the experiment runs on (at most; the allowed cores if
             ``None``). The runner sets it, records it in the result's config and restores the
             previous count afterwards; ``PAPERSHELF_THREADS`` overrides it.
+        precondition: what must hold before the comparison says anything, stated before the
+            run (e.g. ``"both models reach >= 90 % in-distribution accuracy"``); when it
+            fails the claim returns ``holds=None`` (inconclusive) with a ``reason``.
     """
 
     id: str
@@ -95,6 +101,7 @@ class Claim:
     run: str | Callable[[RunContext], Result]
     quick_budget_s: float = 120.0
     threads: int | None = None
+    precondition: str = ""
 
     def resolve(self) -> Callable[[RunContext], Result]:
         return resolve_callable(self.run, f"claim {self.id!r}")

@@ -1,11 +1,16 @@
-"""Running claims: the result table, ``results.json``, ``results.md`` and a summary plot.
+"""Running claims: seeds, threads, quiet third-party output, progress, and the results
+folder.
 
 Layout of ``--out``::
 
     results.json        every paper and claim run (schema ``papershelf.results/1``)
-    results.md          the same as a Markdown table
+    results.md          the same as a Markdown table, with links to every figure
+    index.html          one static page: table, rules, numbers, figures, machine
     <paper>/summary.png ours vs baseline for each claim of the paper
     <paper>/<claim>/    the claim's own plots and artefacts
+
+Rendering lives in ``papershelf.report`` (text), ``papershelf.html_page`` and
+``papershelf.figures``.
 """
 
 from __future__ import annotations
@@ -23,7 +28,10 @@ from typing import Any
 
 from papershelf.errors import UserError
 from papershelf.io import atomic_write_json, atomic_write_text
+from papershelf.progress import RunProgress
+from papershelf.quiet import quiet_third_party
 from papershelf.registry import Paper, Result, RunContext
+from papershelf.report import to_markdown, verdict
 from papershelf.seeding import seed_everything
 from papershelf.threads import torch_threads
 
@@ -45,6 +53,7 @@ CLAIM_FIELDS = {
     "wall_time_s": (float, int),
     "error": (str, type(None)),
 }
+OPTIONAL_CLAIM_FIELDS = {"precondition": str, "reason": str}
 TRACKED_PACKAGES = (
     "papershelf",
     "torch",
@@ -74,12 +83,18 @@ def environment(papers: list[Paper]) -> dict[str, Any]:
     }
 
 
-def run_claim(paper: Paper, claim_id: str, ctx: RunContext) -> dict[str, Any]:
-    """Run one claim and return its record; an exception becomes ``status: "error"``."""
+def run_claim(
+    paper: Paper, claim_id: str, ctx: RunContext, *, verbose: bool = False
+) -> dict[str, Any]:
+    """Run one claim and return its record; an exception becomes ``status: "error"``.
+
+    Third-party chatter (load reports, download bars, deprecation advice) is silenced
+    unless ``verbose``."""
     claim = paper.claim(claim_id)
     record: dict[str, Any] = {
         "id": claim.id,
         "statement": claim.statement,
+        "precondition": claim.precondition,
         "paper_value": claim.paper_value,
         "status": "ok",
         "metric": "",
@@ -91,13 +106,14 @@ def run_claim(paper: Paper, claim_id: str, ctx: RunContext) -> dict[str, Any]:
         "plots": [],
         "config": {},
         "note": "",
+        "reason": "",
         "error": None,
     }
     ctx.out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     try:
         experiment = claim.resolve()
-        with torch_threads(claim.threads) as threads:
+        with torch_threads(claim.threads) as threads, quiet_third_party(verbose):
             seed_everything(ctx.seed)
             result = experiment(ctx)
         if not isinstance(result, Result):
@@ -112,7 +128,7 @@ def run_claim(paper: Paper, claim_id: str, ctx: RunContext) -> dict[str, Any]:
     except Exception as exc:
         record["status"] = "error"
         record["error"] = f"{type(exc).__name__}: {exc}"
-        (ctx.out / "error.txt").write_text(traceback.format_exc())
+        atomic_write_text(ctx.out / "error.txt", traceback.format_exc())
     record["wall_time_s"] = round(time.perf_counter() - start, 3)
     return record
 
@@ -132,17 +148,25 @@ def reproduce(
     seed: int = 0,
     claims: list[str] | None = None,
     device: str = "cpu",
-    console: Any = None,
+    progress: RunProgress | None = None,
+    verbose: bool = False,
 ) -> dict[str, Any]:
     """Run the claims of ``papers`` and write the results into ``out``.
 
+    A ``results.json`` already in ``out`` (same schema, quick/full mode and seed) is kept:
+    the claims run now replace their earlier records and every other record stays.
+
     Args:
         claims: claim ids to run (each must belong to one of the papers); all if ``None``.
+        progress: where to report each claim's start and end (``None``: silent).
+        verbose: let third-party libraries print their load reports and warnings.
 
     Returns:
         The results document, as written to ``out/results.json``.
     """
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"out: {out} is a file; give a folder")
     out.mkdir(parents=True, exist_ok=True)
     if claims:
         for claim_id in claims:
@@ -151,146 +175,92 @@ def reproduce(
                 raise UserError(
                     f"claim: {claim_id!r} is not a claim of these papers; choose from {known}"
                 )
-    doc: dict[str, Any] = {
-        "schema": SCHEMA,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "quick": quick,
-        "seed": seed,
-        "device": device,
-        "command": " ".join(sys.argv),
-        "environment": environment(papers),
-        "papers": [],
-        "wall_time_s": 0.0,
-    }
-    start = time.perf_counter()
+    todo = [(p, c) for p in papers for c in p.claims if not claims or c.id in claims]
+    doc = _previous_results(out, quick=quick, seed=seed) or {"papers": [], "wall_time_s": 0.0}
+    doc.update(
+        schema=SCHEMA,
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        quick=quick,
+        seed=seed,
+        device=device,
+        command=" ".join(sys.argv),
+        environment=environment(papers),
+    )
+    if progress is not None:
+        progress.total = len(todo)
+        progress.budget_s = sum(c.quick_budget_s for _, c in todo)
+    start, previous_wall = time.perf_counter(), doc["wall_time_s"]
     for paper in papers:
-        entry = {
-            "id": paper.id,
-            "title": paper.title,
-            "arxiv": paper.arxiv,
-            "version": package_version(paper.distribution),
-            "claims": [],
-        }
-        doc["papers"].append(entry)
-        for claim in paper.claims:
-            if claims and claim.id not in claims:
+        entry = _paper_entry(doc, paper)
+        ran = False
+        for p, claim in todo:
+            if p is not paper:
                 continue
-            if console is not None:
-                console.print(f"[bold]{paper.id}[/] {claim.id} ...", highlight=False)
+            if progress is not None:
+                progress.claim_started(paper.id, claim.id, claim.quick_budget_s)
             ctx = RunContext(quick=quick, seed=seed, out=out / paper.id / claim.id, device=device)
-            entry["claims"].append(run_claim(paper, claim.id, ctx))
-            doc["wall_time_s"] = round(time.perf_counter() - start, 3)
+            record = run_claim(paper, claim.id, ctx, verbose=verbose)
+            entry["claims"] = [c for c in entry["claims"] if c["id"] != claim.id] + [record]
+            order = [c.id for c in paper.claims]
+            entry["claims"].sort(key=lambda c: order.index(c["id"]) if c["id"] in order else 0)
+            if progress is not None:
+                progress.claim_finished(paper.id, record, claim.quick_budget_s)
+            doc["wall_time_s"] = round(previous_wall + time.perf_counter() - start, 3)
             _write(doc, out)  # after every claim, so an interruption keeps what finished
-        if entry["claims"]:
-            _summary_plot(entry, out / paper.id / "summary.png")
-    doc["wall_time_s"] = round(time.perf_counter() - start, 3)
+            ran = True
+        if ran:
+            from papershelf.figures import summary_plot
+
+            with quiet_third_party(verbose):
+                summary_plot(entry, out / paper.id / "summary.png")
     _write(doc, out)
+    if progress is not None:
+        progress.finished()
     return doc
 
 
+def _previous_results(out: Path, *, quick: bool, seed: int) -> dict[str, Any] | None:
+    """The results document already in ``out``, if any, when this run may add to it."""
+    import json
+
+    path = out / "results.json"
+    if not path.is_file():
+        return None
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        validate_results(doc)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UserError(
+            f"out: {path} is not a papershelf results file ({exc}); give another --out"
+        ) from None
+    if doc["quick"] != quick or doc["seed"] != seed:
+        mode = "quick" if doc["quick"] else "full"
+        raise UserError(
+            f"out: {path} holds a {mode} run with seed {doc['seed']}; this run would mix "
+            "modes or seeds there: give another --out"
+        )
+    return doc
+
+
+def _paper_entry(doc: dict[str, Any], paper: Paper) -> dict[str, Any]:
+    """The paper's entry of ``doc`` (made if missing), with its metadata refreshed."""
+    entry = next((e for e in doc["papers"] if e["id"] == paper.id), None)
+    if entry is None:
+        entry = {"id": paper.id, "claims": []}
+        doc["papers"].append(entry)
+    entry.update(title=paper.title, arxiv=paper.arxiv, version=package_version(paper.distribution))
+    return entry
+
+
 def _write(doc: dict[str, Any], out: Path) -> None:
+    from papershelf.html_page import write_index
+
     atomic_write_json(out / "results.json", doc)
     atomic_write_text(out / "results.md", to_markdown(doc))
+    write_index(doc, out)
 
 
-def fmt(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
-def holds_text(record: dict[str, Any]) -> str:
-    if record["status"] != "ok":
-        return "error"
-    if record["holds"] is None:
-        return "inconclusive"
-    return "yes" if record["holds"] else "no"
-
-
-COLUMNS = ("paper", "claim", "metric", "ours", "baseline", "paper's number", "holds")
-
-
-def table_rows(doc: dict[str, Any]) -> list[tuple[str, ...]]:
-    """One row of ``COLUMNS`` per claim, as text."""
-    rows = []
-    for paper in doc["papers"]:
-        for c in paper["claims"]:
-            base = fmt(c["baseline"]) + (f" ({c['baseline_name']})" if c["baseline_name"] else "")
-            rows.append(
-                (
-                    paper["id"],
-                    c["id"],
-                    c["metric"] or "-",
-                    fmt(c["ours"]),
-                    base,
-                    c["paper_value"],
-                    holds_text(c),
-                )
-            )
-    return rows
-
-
-def to_markdown(doc: dict[str, Any]) -> str:
-    """The results as a Markdown table (one row per claim)."""
-    lines = [
-        f"# papershelf results ({'quick' if doc['quick'] else 'full'} run, seed {doc['seed']})",
-        "",
-        "| " + " | ".join(COLUMNS) + " |",
-        "|" + "---|" * len(COLUMNS),
-    ]
-    lines += ["| " + " | ".join(row) + " |" for row in table_rows(doc)]
-    lines += [
-        "",
-        f"Wall time {doc['wall_time_s']:.1f} s. Versions: {doc['environment']['packages']}.",
-        "",
-    ]
-    for paper in doc["papers"]:
-        for c in paper["claims"]:
-            if c["note"] or c["error"]:
-                lines.append(f"- **{paper['id']} / {c['id']}**: {c['error'] or c['note']}")
-    return "\n".join(lines) + "\n"
-
-
-def print_table(doc: dict[str, Any], console: Any) -> None:
-    """Print the results table with rich."""
-    from rich.table import Table
-
-    table = Table(title="papershelf reproduce", show_lines=False)
-    for col in COLUMNS:
-        table.add_column(col, overflow="fold")
-    colours = {"yes": "green", "no": "yellow", "inconclusive": "cyan", "error": "red"}
-    for *cells, held in table_rows(doc):
-        table.add_row(*cells, f"[{colours[held]}]{held}[/]")
-    console.print(table)
-
-
-def _summary_plot(entry: dict[str, Any], path: Path) -> None:
-    """One panel per claim: the method's value beside the baseline's."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    claims = [c for c in entry["claims"] if c["status"] == "ok" and c["ours"] is not None]
-    if not claims:
-        return
-    fig, axes = plt.subplots(1, len(claims), figsize=(3.2 * len(claims), 3), squeeze=False)
-    for ax, c in zip(axes[0], claims, strict=True):
-        names, values = ["ours"], [c["ours"]]
-        if c["baseline"] is not None:
-            names.append(c["baseline_name"] or "baseline")
-            values.append(c["baseline"])
-        ax.bar(names, values, color=["tab:blue", "tab:gray"][: len(values)])
-        ax.set_title(f"{c['id']} ({holds_text(c)})", fontsize=9)
-        ax.set_ylabel(c["metric"], fontsize=8)
-        ax.tick_params(labelsize=7)
-    fig.suptitle(entry["id"])
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+holds_text = verdict  # the earlier name
 
 
 def validate_results(doc: dict[str, Any]) -> None:
@@ -320,5 +290,8 @@ def validate_results(doc: dict[str, Any]) -> None:
                     raise ValueError(
                         f"{paper['id']}.{c['id']}.{key}: expected {kind}, got {type(c[key]).__name__}"
                     )
+            for key, kind in OPTIONAL_CLAIM_FIELDS.items():
+                if key in c and not isinstance(c[key], kind):
+                    raise ValueError(f"{paper['id']}.{c['id']}.{key}: expected {kind.__name__}")
             if c["status"] not in ("ok", "error"):
                 raise ValueError(f"{paper['id']}.{c['id']}.status: must be 'ok' or 'error'")

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from papershelf.config import Config, check_choice, check_positive, check_range
-from papershelf.errors import UserError
+from papershelf.errors import RunFailed, UserError
 from papershelf.schedules import SCHEDULES
 
 __all__ = [
@@ -51,7 +51,7 @@ __all__ = [
 OPTIMIZERS = ("adamw", "adam", "sgd")
 
 
-class TrainingDiverged(UserError):
+class TrainingDiverged(RunFailed):
     """The loss became NaN or infinite."""
 
 
