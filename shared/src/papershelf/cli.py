@@ -49,6 +49,12 @@ VerboseOpt = Annotated[
     bool,
     typer.Option("--verbose", "-v", help="Show third-party load reports, bars and warnings."),
 ]
+OverwriteOpt = Annotated[
+    bool, typer.Option("--overwrite", help="Delete the run already in --out and start over.")
+]
+ResumeOpt = Annotated[
+    bool, typer.Option("--resume", help="Continue the run in --out even if its arguments differ.")
+]
 PapersArg = Annotated[
     list[str] | None, typer.Argument(help="Paper ids (default: every installed paper).")
 ]
