@@ -50,3 +50,20 @@ def test_round_robin_times_the_cases_in_turn():
         round_robin=True,
     )
     assert rows[0].ratio == 1.0 and 2.5 < rows[1].ratio < 10
+
+
+def test_growth_exponent_recovers_known_powers():
+    import pytest
+    from papershelf.bench import BenchRow, growth_exponent, growth_notes
+
+    sizes = [256, 512, 1024, 2048]
+    assert growth_exponent(sizes, [1e-6 * n for n in sizes]) == pytest.approx(1.0)
+    assert growth_exponent(sizes, [3e-9 * n**2 for n in sizes]) == pytest.approx(2.0)
+    rows = [BenchRow("quad", 1e-9 * n**2, 1.0, {"T": n}) for n in sizes]
+    rows += [BenchRow("lin", 1e-6 * n, 1.0, {"T": n}) for n in sizes]
+    assert growth_notes(rows, "T") == [
+        "quad: time ~ T^2.00 over T = 256..2048",
+        "lin: time ~ T^1.00 over T = 256..2048",
+    ]
+    with pytest.raises(ValueError, match="two distinct"):
+        growth_exponent([8, 8], [1.0, 2.0])

@@ -175,6 +175,38 @@ def compare(
     return rows
 
 
+def growth_exponent(sizes: list[float], seconds: list[float]) -> float:
+    """The slope ``b`` of the least-squares line ``log t = a + b log n``: about 1 for a
+    linear cost, 2 for a quadratic one. Needs two or more distinct positive sizes."""
+    import math
+
+    points = [
+        (math.log(n), math.log(t)) for n, t in zip(sizes, seconds, strict=True) if n > 0 and t > 0
+    ]
+    if len({x for x, _ in points}) < 2:
+        raise ValueError(
+            "sizes: need at least two distinct positive sizes to fit a growth exponent"
+        )
+    mx = sum(x for x, _ in points) / len(points)
+    my = sum(y for _, y in points) / len(points)
+    return sum((x - mx) * (y - my) for x, y in points) / sum((x - mx) ** 2 for x, _ in points)
+
+
+def growth_notes(rows: list[BenchRow], size: str) -> list[str]:
+    """One line per case: how its median time grows with the parameter ``size`` across the
+    rows (e.g. ``"chunkwise: time ~ T^1.02 over T = 256..8192"``)."""
+    notes = []
+    for name in dict.fromkeys(r.name for r in rows):
+        mine = [r for r in rows if r.name == name and size in r.params]
+        sizes = [float(r.params[size]) for r in mine]
+        if len(set(sizes)) < 2:
+            continue
+        exponent = growth_exponent(sizes, [r.median_s for r in mine])
+        low, high = min(sizes), max(sizes)
+        notes.append(f"{name}: time ~ {size}^{exponent:.2f} over {size} = {low:g}..{high:g}")
+    return notes
+
+
 def machine_description() -> str:
     """e.g. ``"x86_64, 2 CPU threads, torch 2.9.0 (cpu)"`` (the cores this process may use)."""
     text = f"{platform.machine()}, {allowed_cores()} CPU threads"
