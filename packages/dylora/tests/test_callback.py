@@ -1,10 +1,19 @@
-"""Under the HF Trainer, b is sampled once per optimizer step (gradient accumulation included)."""
+"""Under the HF Trainer, b is sampled once per optimizer step (gradient accumulation included).
+
+Also: DyLoRA through ``transformers.Trainer`` with default arguments (train, eval_loss +
+compute_metrics, predict, adapter-only checkpoints, reload, resume) on a tiny BERT and a tiny
+tied-embedding Llama; GPT-2 ``Conv1D`` targets against the same adapter on ``nn.Linear``.
+"""
 
 from __future__ import annotations
 
+import pytest
 import torch
-from dylora import DyLoRACallback, DyLoRAConfig, draw_rank, get_dylora_model
+from dylora import DyLoRACallback, DyLoRAConfig, DyLoRAModel, draw_rank, get_dylora_model
 from dylora.testing import make_tiny_bert
+from papershelf.adapters.testing import linear_twin, trainer_round_trip
+
+transformers = pytest.importorskip("transformers")
 
 
 def test_trainer_samples_once_per_optimizer_step(tmp_path):
@@ -36,7 +45,6 @@ def test_trainer_samples_once_per_optimizer_step(tmp_path):
         save_strategy="no",
         logging_strategy="no",
         use_cpu=True,
-        remove_unused_columns=False,
         disable_tqdm=True,
         dataloader_num_workers=0,
     )
@@ -46,3 +54,103 @@ def test_trainer_samples_once_per_optimizer_step(tmp_path):
     per_step = [seen[4 * s : 4 * s + 4] for s in range(5)]
     assert all(len(set(group)) == 1 for group in per_step)
     assert [g[0] for g in per_step] == [draw_rank(config, s) for s in range(5)]
+
+
+def _bert():
+    from papershelf.models import tiny_encoder_config
+
+    torch.manual_seed(0)
+    cfg = tiny_encoder_config(
+        vocab_size=64,
+        hidden_size=16,
+        intermediate_size=32,
+        num_attention_heads=2,
+        max_position_embeddings=32,
+        num_labels=3,
+    )
+    return transformers.BertForSequenceClassification(cfg)
+
+
+def _llama():
+    from papershelf.models import tiny_decoder_config
+
+    torch.manual_seed(0)
+    cfg = tiny_decoder_config(
+        vocab_size=64,
+        hidden_size=16,
+        intermediate_size=32,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        tie_word_embeddings=True,
+    )
+    return transformers.LlamaForCausalLM(cfg)
+
+
+def _rows(causal: bool) -> list[dict]:
+    g = torch.Generator().manual_seed(0)
+    rows = []
+    for i in range(8):
+        ids = torch.randint(0, 64, (6,), generator=g).tolist()
+        label = ids if causal else i % 3
+        rows.append({"input_ids": ids, "attention_mask": [1] * 6, "labels": label, "junk": "x"})
+    return rows
+
+
+def _accuracy(pred) -> dict[str, float]:
+    return {"acc": float((pred.predictions.argmax(-1) == pred.label_ids).mean())}
+
+
+@pytest.mark.parametrize("arch", ["bert", "llama"])
+def test_trainer_default_arguments_round_trip(arch, tmp_path):
+    causal = arch == "llama"
+    targets = ["q_proj", "v_proj"] if causal else ["query", "value"]
+    save = None if causal else ["classifier"]
+    config = DyLoRAConfig(r_max=4, alpha=4.0, target_modules=targets, modules_to_save=save)
+    result = trainer_round_trip(
+        _llama if causal else _bert,
+        lambda base: get_dylora_model(base, config),
+        DyLoRAModel,
+        _rows(causal),
+        tmp_path,
+        callbacks=lambda: [DyLoRACallback()],
+        compute_metrics=None if causal else _accuracy,
+        resume=not causal,
+    )
+    if not causal:
+        assert "eval_acc" in result["eval"]
+    assert DyLoRAModel.config_from_pretrained(result["checkpoint"]).r_max == 4
+
+
+def _gpt2():
+    from papershelf.models import tiny_decoder_config
+
+    torch.manual_seed(0)
+    cfg = tiny_decoder_config("gpt2", vocab_size=64, n_embd=16, n_layer=2, n_head=2, n_positions=32)
+    return transformers.GPT2LMHeadModel(cfg).eval().double()
+
+
+def test_gpt2_conv1d_matches_linear_twin_at_every_rank_and_merges():
+    gpt2 = _gpt2()
+    twin = linear_twin(gpt2)
+    config = DyLoRAConfig(r_max=4, alpha=4.0, target_modules=["c_attn", "c_fc"])
+    conv, lin = get_dylora_model(gpt2, config), get_dylora_model(twin, config)
+    g = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for name, layer in conv.dylora_layers.items():
+            layer.lora_B.weight.copy_(torch.randn(layer.lora_B.weight.shape, generator=g))
+            other = lin.dylora_layers[name]
+            other.lora_A.weight.copy_(layer.lora_A.weight)
+            other.lora_B.weight.copy_(layer.lora_B.weight)
+    conv.eval(), lin.eval()
+    ids = torch.randint(0, 64, (2, 7), generator=g)
+    for b in (1, 2, 4):
+        with conv.at_rank(b), lin.at_rank(b):
+            torch.testing.assert_close(conv(ids).logits, lin(ids).logits, rtol=0, atol=1e-10)
+    with lin.at_rank(2):
+        expected = lin(ids).logits
+    conv.merge_adapter(rank=2)
+    torch.testing.assert_close(conv(ids).logits, expected, rtol=0, atol=1e-10)
+    conv.unmerge_adapter()
+    plain = conv.merge_and_unload(rank=2)
+    assert type(plain.transformer.h[0].attn.c_attn).__name__ == "Conv1D"
+    torch.testing.assert_close(plain(ids).logits, expected, rtol=0, atol=1e-10)

@@ -79,19 +79,6 @@ def test_bad_targets():
         get_dylora_model(make_tiny_bert(), DyLoRAConfig(target_modules=["self"]))
 
 
-def test_gpt2_conv1d_target_is_refused():
-    from papershelf.models import tiny_decoder_config
-    from transformers import GPT2LMHeadModel
-
-    gpt2 = GPT2LMHeadModel(
-        tiny_decoder_config("gpt2", vocab_size=50, n_embd=16, n_layer=1, n_head=2)
-    )
-    with pytest.raises(
-        UserError, match=r"'transformer.h.0.attn.c_attn' is a Conv1D, not nn.Linear"
-    ):
-        get_dylora_model(gpt2, DyLoRAConfig())
-
-
 def test_llama_works(input_ids):
     from papershelf.models import tiny_decoder_config
     from transformers import LlamaForCausalLM

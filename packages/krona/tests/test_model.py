@@ -1,5 +1,10 @@
 """get_krona_model / KronAModel on Hugging Face models: trainability (also under the Hugging
-Face Trainer), merge, save/load, block variants and bad input."""
+Face Trainer), merge, save/load, block variants and bad input.
+
+Also: the Trainer with default arguments (train, eval_loss + compute_metrics, predict,
+adapter-only checkpoints, reload, resume) on a tiny BERT and a tiny tied-embedding Llama;
+GPT-2 ``Conv1D`` targets against the same adapter on ``nn.Linear``; the target rule.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,11 @@ import torch
 from krona import KronAConfig, KronAModel, get_krona_model
 from krona.errors import KronAError
 from krona.layer import KronABlock, KronALinear
+from papershelf.adapters import AdapterCheckpointCallback
+from papershelf.adapters.testing import linear_twin, trainer_round_trip
 from torch import nn
+
+transformers = pytest.importorskip("transformers")
 
 
 def _randomise(model, seed=1):
@@ -124,9 +133,9 @@ def test_bad_targets_refused(tiny_cls):
         match=r"target_modules: .*matched no nn.Linear module; nn.Linear modules found: bert",
     ):
         get_krona_model(model, KronAConfig(target_modules=["nope"]))
-    gpt2, _ = load_model("tiny-gpt2")
-    with pytest.raises(ValueError, match=r"Conv1D, not nn\.Linear"):
-        get_krona_model(gpt2, KronAConfig(target_modules=["c_attn"]))
+    # a string is one full-match regex (PEFT's rule), never split on commas
+    with pytest.raises(ValueError, match=r"for several names pass a list: \['query', 'value'\]"):
+        get_krona_model(load_model("tiny-encoder")[0], KronAConfig(target_modules="query,value"))
     with pytest.raises(KronAError, match="A=8x8, B=8x4"):
         get_krona_model(
             load_model("tiny-encoder")[0], KronAConfig(shapes={"query": {"A": (8, 8), "B": (8, 4)}})
@@ -374,8 +383,143 @@ def test_hf_trainer_updates_only_adapters(tiny_cls, tmp_path):
         use_cpu=True,
         disable_tqdm=True,
         logging_strategy="no",
-        remove_unused_columns=False,
-    )  # forward is (*args, **kwargs), as for PEFT custom models
+    )  # default remove_unused_columns: forward carries the wrapped model's signature
     Trainer(model=km, args=args, train_dataset=data).train()
     assert torch.equal(km.model.bert.embeddings.word_embeddings.weight, frozen)
     assert not torch.equal(km.model.bert.encoder.layer[0].attention.self.query.krona_B, B_before)
+
+
+def _bert():
+    from papershelf.models import tiny_encoder_config
+
+    torch.manual_seed(0)
+    cfg = tiny_encoder_config(
+        vocab_size=64,
+        hidden_size=16,
+        intermediate_size=32,
+        num_attention_heads=2,
+        max_position_embeddings=32,
+        num_labels=3,
+    )
+    return transformers.BertForSequenceClassification(cfg)
+
+
+def _llama():
+    from papershelf.models import tiny_decoder_config
+
+    torch.manual_seed(0)
+    cfg = tiny_decoder_config(
+        vocab_size=64,
+        hidden_size=16,
+        intermediate_size=32,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        tie_word_embeddings=True,
+    )
+    return transformers.LlamaForCausalLM(cfg)
+
+
+def _rows(causal: bool) -> list[dict]:
+    g = torch.Generator().manual_seed(0)
+    rows = []
+    for i in range(8):
+        ids = torch.randint(0, 64, (6,), generator=g).tolist()
+        label = ids if causal else i % 3
+        rows.append({"input_ids": ids, "attention_mask": [1] * 6, "labels": label, "junk": "x"})
+    return rows
+
+
+def _accuracy(pred) -> dict[str, float]:
+    return {"acc": float((pred.predictions.argmax(-1) == pred.label_ids).mean())}
+
+
+@pytest.mark.parametrize("arch", ["bert", "llama"])
+def test_trainer_default_arguments_round_trip(arch, tmp_path):
+    causal = arch == "llama"
+    config = KronAConfig(
+        target_modules=["q_proj", "v_proj"] if causal else ["query", "value"],
+        modules_to_save=None if causal else ["classifier"],
+    )
+    result = trainer_round_trip(
+        _llama if causal else _bert,
+        lambda base: get_krona_model(base, config),
+        KronAModel,
+        _rows(causal),
+        tmp_path,
+        callbacks=lambda: [AdapterCheckpointCallback()],
+        compute_metrics=None if causal else _accuracy,
+        resume=not causal,
+    )
+    if not causal:
+        assert "eval_acc" in result["eval"]
+    assert KronAModel.config_from_pretrained(result["checkpoint"]).variant == "linear"
+
+
+def _gpt2():
+    from papershelf.models import tiny_decoder_config
+
+    torch.manual_seed(0)
+    cfg = tiny_decoder_config("gpt2", vocab_size=64, n_embd=16, n_layer=2, n_head=2, n_positions=32)
+    return transformers.GPT2LMHeadModel(cfg).eval().double()
+
+
+def test_gpt2_conv1d_matches_linear_twin_and_merges(tmp_path):
+    gpt2 = _gpt2()
+    twin = linear_twin(gpt2)
+    config = KronAConfig(target_modules=["c_attn", "c_fc"], scale=2.0)
+    conv, lin = get_krona_model(gpt2, config), get_krona_model(twin, config)
+    assert conv.shapes == lin.shapes  # factors of (out, in), whatever the base layout
+    g = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for name, layer in conv.krona_modules().items():
+            layer.krona_A.copy_(torch.randn(layer.krona_A.shape, generator=g))
+            other = lin.krona_modules()[name]
+            other.krona_A.copy_(layer.krona_A)
+            other.krona_B.copy_(layer.krona_B)
+    ids = torch.randint(0, 64, (2, 7), generator=g)
+    expected = lin(ids).logits
+    torch.testing.assert_close(conv(ids).logits, expected, rtol=0, atol=1e-10)
+    conv.merge_adapter()
+    lin.merge_adapter()
+    for name, layer in conv.krona_modules().items():
+        w_lin = lin.krona_modules()[name].base_layer.weight
+        torch.testing.assert_close(layer.base_layer.weight, w_lin.T, rtol=0, atol=1e-12)
+    torch.testing.assert_close(conv(ids).logits, expected, rtol=0, atol=1e-10)
+    conv.unmerge_adapter()
+    conv.save_pretrained(tmp_path / "ad")
+    loaded = KronAModel.from_pretrained(_gpt2(), tmp_path / "ad").double()
+    torch.testing.assert_close(loaded(ids).logits, expected, rtol=0, atol=1e-10)
+    with pytest.raises(KronAError, match=r"Conv1D; PEFT LoKr adapts nn\.Linear"):
+        conv.export_peft(tmp_path / "peft")
+    plain = conv.merge_and_unload()
+    assert type(plain.transformer.h[0].attn.c_attn).__name__ == "Conv1D"
+    torch.testing.assert_close(plain(ids).logits, expected, rtol=0, atol=1e-10)
+
+
+def test_target_modules_string_is_a_full_match_regex():
+    from papershelf.models import tiny_encoder_config
+
+    bert = transformers.BertForSequenceClassification(
+        tiny_encoder_config(
+            vocab_size=64, hidden_size=16, intermediate_size=32, num_attention_heads=2
+        )
+    )
+    km = get_krona_model(
+        bert, KronAConfig(target_modules=r".*layer\.0\.attention\.self\.(query|key)")
+    )
+    assert sorted(km.krona_modules()) == [
+        "bert.encoder.layer.0.attention.self.key",
+        "bert.encoder.layer.0.attention.self.query",
+    ]
+    assert KronAConfig(target_modules="query,value").target_modules == "query,value"
+    with pytest.raises(KronAError, match="not a valid regex"):
+        KronAConfig(target_modules="(query")
+    block = get_krona_model(
+        transformers.BertForSequenceClassification(
+            tiny_encoder_config(
+                vocab_size=64, hidden_size=16, intermediate_size=32, num_attention_heads=2
+            )
+        ),
+        KronAConfig(variant="block", target_modules=r".*layer\.1"),
+    )
+    assert list(block.krona_modules()) == ["bert.encoder.layer.1.krona_block"]

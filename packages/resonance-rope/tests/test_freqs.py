@@ -9,6 +9,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from papershelf.errors import UserError
 from resonance_rope import RopeConfig, compute_inv_freq
 from resonance_rope.freqs import (
     compute_rope,
@@ -196,11 +197,37 @@ def test_resonance_yarn_rounds_after_scaling():
 
 def test_pre_critical_scope_rounds_only_short_wavelengths():
     cfg = RopeConfig(
-        64, rope_type="resonance", resonance_scope="pre_critical", max_position_embeddings=64
+        64,
+        rope_type="resonance",
+        resonance_scope="pre_critical",
+        original_max_position_embeddings=64,
+        max_position_embeddings=256,
     )
     res = compute_rope(cfg)
     assert int((res.int_wavelength > 0).sum()) == 9
     assert torch.equal(res.inv_freq[9:], default_inv_freq(64, 1e4)[9:])
+
+
+def test_pre_critical_scope_needs_the_training_length():
+    # max_position_embeddings is the extended length: never used as the training length
+    with pytest.raises(UserError, match="'pre_critical' needs original_max_position_embeddings"):
+        RopeConfig(
+            64, rope_type="resonance", resonance_scope="pre_critical", max_position_embeddings=64
+        )
+
+
+def test_dynamic_yarn_without_seq_len_is_plain_rope():
+    """transformers calls the init function with seq_len=None and reuses the table up to
+    max_position_embeddings: s = 1 there (plain RoPE, attention factor 1), as its own dynamic."""
+    for rope_type in ("dynamic_yarn", "resonance_dynamic_yarn"):
+        cfg = RopeConfig(64, rope_type=rope_type, factor=4.0, original_max_position_embeddings=64)
+        plain = RopeConfig(64, rope_type="resonance" if "resonance" in rope_type else "default")
+        inv, factor = compute_inv_freq(cfg)
+        assert factor == 1.0 and torch.equal(inv, compute_inv_freq(plain)[0])
+        assert torch.equal(compute_inv_freq(cfg, 64)[0], inv)
+        long_inv, long_factor = compute_inv_freq(cfg, 256)
+        yarn = cfg.replace(rope_type="yarn", resonance="resonance" in rope_type)
+        assert long_factor > 1.0 and torch.equal(long_inv, compute_inv_freq(yarn)[0])
 
 
 def test_critical_pair_counts():

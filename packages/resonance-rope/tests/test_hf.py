@@ -1,9 +1,14 @@
-"""Hugging Face integration: registry, a tiny Llama with resonance_yarn, exact rotary, round trip."""
+"""Hugging Face integration: registry, a tiny Llama with resonance_yarn, exact rotary, round trip;
+the HF path against the exact rotary for Llama, Qwen2 and GPT-NeoX, static and dynamic types,
+at T <= and > the original length."""
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
+import transformers
 from resonance_rope import (
     RopeConfig,
     RotaryEmbedding,
@@ -159,3 +164,55 @@ def test_hf_ntk_type():
     model = tiny_llama({"rope_type": "ntk", "factor": 4.0, "rope_theta": 1e4})
     expected, _ = compute_inv_freq(RopeConfig(32, rope_type="ntk", factor=4.0))
     assert torch.equal(model.model.rotary_emb.inv_freq, expected)
+
+
+ORIG = 64
+
+
+def _model(family: str, rope_type: str):
+    params = {"rope_type": rope_type, "factor": 4.0, "rope_theta": 1e4}
+    params["original_max_position_embeddings"] = ORIG
+    common = dict(
+        vocab_size=32,
+        hidden_size=64,
+        intermediate_size=96,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        max_position_embeddings=ORIG,  # dynamic types: the table reused up to here has s = 1
+    )
+    torch.manual_seed(0)
+    if family == "llama":
+        cfg = transformers.LlamaConfig(num_key_value_heads=2, rope_parameters=params, **common)
+        return transformers.LlamaForCausalLM(cfg).eval()
+    if family == "qwen2":
+        cfg = transformers.Qwen2Config(num_key_value_heads=2, rope_parameters=params, **common)
+        return transformers.Qwen2ForCausalLM(cfg).eval()
+    params["partial_rotary_factor"] = 0.5
+    cfg = transformers.GPTNeoXConfig(rope_parameters=params, **common)
+    return transformers.GPTNeoXForCausalLM(cfg).eval()
+
+
+@pytest.mark.parametrize("family", ["llama", "qwen2", "gpt_neox"])
+@pytest.mark.parametrize("rope_type", ["resonance_yarn", "dynamic_yarn", "resonance_dynamic_yarn"])
+def test_hf_path_equals_the_exact_rotary(family, rope_type):
+    hf = _model(family, rope_type)
+    exact = use_exact_rotary(copy.deepcopy(hf))
+    rotary = [m for m in exact.modules() if isinstance(m, RotaryEmbedding)]
+    assert len(rotary) == 1
+    g = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for length in (ORIG // 2, ORIG, 3 * ORIG):  # T <= and > the original length
+            tokens = torch.randint(0, 32, (1, length), generator=g)
+            torch.testing.assert_close(hf(tokens).logits, exact(tokens).logits, rtol=0, atol=2e-5)
+
+
+def test_dynamic_yarn_short_input_is_plain_rope_through_transformers():
+    """The issue's case: with seq_len=None the HF table must be plain RoPE (factor 1)."""
+    dyn = _model("llama", "dynamic_yarn")
+    plain = _model("llama", "default")  # same weights (same seed)
+    rot = dyn.model.rotary_emb
+    assert rot.attention_scaling == 1.0  # was 1.1386 (full-factor YaRN) before the fix
+    torch.testing.assert_close(rot.inv_freq, plain.model.rotary_emb.inv_freq, rtol=1e-6, atol=0)
+    tokens = torch.randint(0, 32, (1, ORIG), generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        torch.testing.assert_close(dyn(tokens).logits, plain(tokens).logits, rtol=0, atol=1e-5)

@@ -3,28 +3,31 @@
 The Trainer calls ``on_step_begin`` once per training step, before the first micro-batch
 of a gradient-accumulation group, so every micro-batch of one step shares b (as the
 official code does). ``strict_freeze`` restores the inactive rows in ``on_optimizer_step``.
+
+It is also a :class:`papershelf.adapters.AdapterCheckpointCallback`: every checkpoint folder
+becomes a DyLoRA adapter folder (``adapter_model.safetensors`` + ``adapter_config.json``,
+read by ``DyLoRAModel.from_pretrained``) that ``trainer.train(resume_from_checkpoint=...)``
+resumes from.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from papershelf.adapters.trainer import AdapterCheckpointCallback
 from papershelf.errors import UserError
-from transformers import TrainerCallback
 
 __all__ = ["DyLoRACallback"]
 
 
-class DyLoRACallback(TrainerCallback):
-    """Samples b = f(seed, global_step) at the start of every training step.
+class DyLoRACallback(AdapterCheckpointCallback):
+    """Samples b = f(seed, global_step) at the start of every training step; saves
+    checkpoints as adapter folders.
 
     Args:
         model: the :class:`dylora.DyLoRAModel` being trained; if omitted, the model the
             Trainer passes to the callback is used (it must then be the DyLoRA wrapper).
     """
-
-    def __init__(self, model: Any = None) -> None:
-        self.model = model
 
     def _dylora(self, kwargs: dict[str, Any]) -> Any:
         model = self.model if self.model is not None else kwargs.get("model")

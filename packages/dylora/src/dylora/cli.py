@@ -15,9 +15,10 @@ app = make_app("dylora", help="DyLoRA: one training run for every LoRA rank (arX
 
 
 def _targets(text: str) -> list[str] | str:
-    if text == "all-linear" or any(c in text for c in "()[]*+?\\|^$"):
-        return text
-    return [t.strip() for t in text.split(",") if t.strip()]
+    """The command line's target syntax, shared by every adapter CLI (papershelf.adapters)."""
+    from papershelf.adapters.targets import parse_cli_targets
+
+    return parse_cli_targets(text)
 
 
 @app.command()

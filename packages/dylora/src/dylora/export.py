@@ -7,7 +7,9 @@ it and computes our rank-b outputs; peft itself is not needed to write it). The 
   under PEFT's keys ``base_model.model.<module>.lora_A.weight`` / ``.lora_B.weight``;
 * ``r = b`` and ``lora_alpha = α`` (α/b rule) or ``α·b/r_max`` (constant rule), so PEFT's
   scale ``lora_alpha / r`` equals ours;
-* the ``modules_to_save`` (e.g. the classifier) under their own keys (added by the template).
+* the ``modules_to_save`` (e.g. the classifier) under their own keys (added by the template);
+* ``fan_in_fan_out = True`` for GPT-2 ``Conv1D`` targets (PEFT's flag: the same A/B, ΔW
+  transposed into the base weight).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 from papershelf.adapters import ADAPTER_KEY_PREFIX
+from papershelf.errors import UserError
 
 if TYPE_CHECKING:
     from dylora.model import DyLoRAModel
@@ -35,6 +38,12 @@ def peft_lora_adapter(
         tensors[f"{ADAPTER_KEY_PREFIX}{name}.lora_A.weight"] = layer.lora_A.weight[:b]
         tensors[f"{ADAPTER_KEY_PREFIX}{name}.lora_B.weight"] = layer.lora_B.weight[:, :b]
     alpha = config.alpha if config.scaling == "alpha_over_b" else config.alpha * b / config.r_max
+    layouts = {layer.fan_in_fan_out for layer in layers.values()}
+    if len(layouts) > 1:
+        raise UserError(
+            "export_peft: the adapter mixes nn.Linear and GPT-2 Conv1D targets; PEFT's one "
+            "fan_in_fan_out flag cannot describe both (export them as two adapters)"
+        )
     peft_config = {
         "peft_type": "LORA",
         "r": b,
@@ -44,7 +53,7 @@ def peft_lora_adapter(
         "bias": "none",
         "use_rslora": False,
         "use_dora": False,
-        "fan_in_fan_out": False,
+        "fan_in_fan_out": layouts.pop(),
         "init_lora_weights": True,
     }
     return tensors, peft_config

@@ -1,4 +1,4 @@
-"""``DyLoRALinear``: a frozen ``nn.Linear`` plus a rank-truncatable LoRA update.
+"""``DyLoRALinear``: a frozen ``nn.Linear`` (or GPT-2 ``Conv1D``) plus a rank-truncatable LoRA update.
 
 With ``W_dw = lora_A.weight: (r_max, in)`` and ``W_up = lora_B.weight: (out, r_max)``
 (PEFT's names and layout), the layer at rank b computes (Eq. 5, Eq. 7)::
@@ -8,6 +8,9 @@ With ``W_dw = lora_A.weight: (r_max, in)`` and ``W_up = lora_B.weight: (out, r_m
 The rank is state (``layer.rank``, 1-based) that the wrapping model sets; the forward never
 samples. In ``update_mode="frozen"`` the rows/columns 1..b-1 are detached during training,
 so only row b of ``W_dw`` and column b of ``W_up`` get a gradient (Eq. 10).
+
+A GPT-2 ``Conv1D`` base (weight ``(in, out)``, PEFT's ``fan_in_fan_out``) keeps the same
+adapter layout; only merging transposes ΔW into the base weight.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ __all__ = ["DyLoRALinear"]
 
 
 class DyLoRALinear(AdapterLayer):
-    """DyLoRA adapter around ``base: nn.Linear(in, out)``; device and dtype follow ``base``.
+    """DyLoRA adapter around ``base: nn.Linear(in, out)`` or ``Conv1D``; device and dtype follow ``base``.
 
     Attributes:
         lora_A: ``nn.Linear(in, r_max, bias=False)``; its weight is ``W_dw: (r_max, in)``.
@@ -37,13 +40,14 @@ class DyLoRALinear(AdapterLayer):
             the flag and ``forward`` are :class:`papershelf.adapters.AdapterLayer`'s).
     """
 
-    def __init__(self, base: nn.Linear, config: DyLoRAConfig) -> None:
+    def __init__(self, base: nn.Module, config: DyLoRAConfig) -> None:
         super().__init__(base)
         self.config = config
         weight = base.weight
-        kw = {"device": weight.device, "dtype": weight.dtype}
-        self.lora_A = nn.Linear(base.in_features, config.r_max, bias=False, **kw)
-        self.lora_B = nn.Linear(config.r_max, base.out_features, bias=False, **kw)
+        dtype = weight.dtype if weight.is_floating_point() and weight.element_size() >= 2 else None
+        kw = {"device": weight.device, "dtype": dtype}
+        self.lora_A = nn.Linear(self.in_features, config.r_max, bias=False, **kw)
+        self.lora_B = nn.Linear(config.r_max, self.out_features, bias=False, **kw)
         self.lora_dropout = nn.Dropout(config.dropout) if config.dropout > 0 else nn.Identity()
         self._rank = config.resolved_eval_rank
         self.merged_rank: int | None = None
@@ -112,7 +116,7 @@ class DyLoRALinear(AdapterLayer):
             raise UserError("unmerge: this adapter layer is not merged")
         weight = self.base_layer.weight
         assert self.merged_rank is not None
-        weight.sub_(self.delta_weight(self.merged_rank).to(weight.dtype))
+        weight.sub_(self.to_base_layout(self.delta_weight(self.merged_rank)).to(weight.dtype))
         self.merged = False
         self.merged_rank = None
 

@@ -41,7 +41,11 @@ def train(
     scale: Annotated[float, typer.Option(help="The scale s of s·(A⊗B).")] = 1.0,
     shapes: Annotated[str, typer.Option(help="'auto' or 'A=16x16,B=24x24'.")] = "auto",
     target_modules: Annotated[
-        str | None, typer.Option(help="Comma-separated module names (default query,value).")
+        str | None,
+        typer.Option(
+            help="Comma-separated module names or dotted suffixes, or one full-match regex "
+            "(text with regex characters); default query,value."
+        ),
     ] = None,
     steps: int = 150,
     lr: float = 2e-3,
@@ -49,6 +53,7 @@ def train(
     seed: int = 0,
 ) -> None:
     """Fine-tune KronA adapters (and a mean-pooled classifier head) on a text-classification task."""
+    from papershelf.adapters.targets import parse_cli_targets
     from papershelf.train import TrainConfig
 
     from krona.config import KronAConfig
@@ -59,7 +64,7 @@ def train(
         scale=scale,
         shapes=shapes,
         modules_to_save=["classifier"],
-        target_modules=target_modules.split(",") if target_modules else None,
+        target_modules=parse_cli_targets(target_modules) if target_modules else None,
     )
     train_config = TrainConfig(
         max_steps=steps, lr=lr, batch_size=batch_size, seed=seed, out_dir=out / "checkpoints"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fnmatch
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -31,7 +32,11 @@ __all__ = ["KronAConfig", "name_matches", "parse_shapes"]
 
 
 def name_matches(name: str, pattern: str) -> bool:
-    """``pattern`` matches a dotted module name exactly, as a dotted suffix, or as a glob."""
+    """A ``shapes`` key matches a dotted module name exactly, as a dotted suffix, or as a glob.
+
+    Only for the keys of ``KronAConfig.shapes``; ``target_modules``/``exclude_modules`` follow
+    the one rule of :func:`papershelf.adapters.name_matches` (PEFT's).
+    """
     return name == pattern or name.endswith("." + pattern) or fnmatch.fnmatchcase(name, pattern)
 
 
@@ -77,10 +82,14 @@ class KronAConfig(Config):
         factor: PEFT ``decompose_factor``: ``-1`` (√ split) or ``f > 0`` dividing both dims.
         init: ``"zero_A"`` (A = 0, B Kaiming-uniform; PEFT LoKr's default) or ``"zero_B"``.
         matmul_order: ``"auto"`` (cheaper), ``"A_first"`` or ``"B_first"``.
-        target_modules: module names of the ``nn.Linear`` s to adapt (``linear``: exact or
-            dotted suffix, PEFT's rule; default ``query``, ``value``), or of the FFN owners
-            (block variants: exact, dotted suffix or glob; default from the architecture map).
-        exclude_modules: module names never adapted (the same rules as ``target_modules``).
+        target_modules: the ``nn.Linear``/``Conv1D`` layers to adapt (``linear``; default
+            ``["query", "value"]``) or the FFN owners (block variants; default from the
+            architecture map), by PEFT's rule, the one of every papershelf adapter
+            (:func:`papershelf.adapters.name_matches`): a list holds names or dotted suffixes,
+            a string is one full-match regex (``".*attention.*(query|value)"``). A string is never
+            split on commas (krona <= 0.1.0 did; the CLI's ``--target-modules a,b`` still does,
+            as its list syntax).
+        exclude_modules: module names never adapted (the same rule as ``target_modules``).
         modules_to_save: patterns of modules trained in full and saved (e.g. ``classifier``).
         dropout: dropout on the adapter's input, in ``[0, 1)``.
         ffn_taps: block variants only: ``[(input, output)]`` child paths of each FFN owner,
@@ -99,8 +108,8 @@ class KronAConfig(Config):
     factor: int = -1
     init: str = "zero_A"
     matmul_order: str = "auto"
-    target_modules: list[str] | None = None
-    exclude_modules: list[str] | None = None
+    target_modules: list[str] | str | None = None
+    exclude_modules: list[str] | str | None = None
     modules_to_save: list[str] | None = None
     dropout: float = 0.0
     ffn_taps: list[tuple[str, str]] | None = None
@@ -145,8 +154,8 @@ class KronAConfig(Config):
             raise KronAError(
                 "res_scale_trainable: only the 'block_res' variant has a residual scale"
             )
-        self.target_modules = _as_patterns(self.target_modules, "target_modules")
-        self.exclude_modules = _as_patterns(self.exclude_modules, "exclude_modules")
+        self.target_modules = _as_targets(self.target_modules, "target_modules")
+        self.exclude_modules = _as_targets(self.exclude_modules, "exclude_modules")
         self.modules_to_save = _as_patterns(self.modules_to_save, "modules_to_save")
         if self.variant == "linear" and self.target_modules is None:
             self.target_modules = list(DEFAULT_TARGETS)
@@ -218,11 +227,27 @@ def _pairs(n: int) -> str:
     return ", ".join(f"{a}x{b}" for a, b in divisor_pairs(n))
 
 
+def _as_targets(value: Any, name: str) -> list[str] | str | None:
+    """PEFT's target value: None, a full-match regex (kept as a str) or a list of names."""
+    if isinstance(value, str):
+        try:
+            re.compile(value)
+        except re.error as err:
+            raise KronAError(
+                f"{name}: {value!r} is not a valid regex ({err}); a string is a full-match "
+                "regex, a list holds module-name suffixes"
+            ) from None
+        if not value:
+            raise KronAError(f"{name}: must name at least one module pattern, or be None")
+        return value
+    return _as_patterns(value, name)
+
+
 def _as_patterns(value: Any, name: str) -> list[str] | None:
     if value is None:
         return None
     if isinstance(value, str):
-        value = [v for v in value.split(",") if v]
+        value = [value]
     value = [str(v) for v in value]
     if not value:
         raise KronAError(f"{name}: must name at least one module pattern, or be None")

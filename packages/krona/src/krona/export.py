@@ -45,6 +45,12 @@ def peft_lokr_adapter(model: KronAModel) -> tuple[dict[str, torch.Tensor], dict[
     if cfg.variant != "linear":
         raise KronAError("export: " + NOT_MERGEABLE.format(v=cfg.variant))
     mods = model.krona_modules()
+    conv = sorted(n for n, m in mods.items() if getattr(m, "fan_in_fan_out", False))
+    if conv:
+        raise KronAError(
+            f"export: {conv[0]!r} is a GPT-2 Conv1D; PEFT LoKr adapts nn.Linear and Conv2d only "
+            "(save_pretrained keeps the KronA adapter)"
+        )
     factor = cfg.factor
     for name, m in mods.items():
         (a1, a2), (b1, b2) = m.shapes

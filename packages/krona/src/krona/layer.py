@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 import torch
-from papershelf.adapters import AdapterLayer
+from papershelf.adapters import AdapterLayer, base_features, is_adaptable
 from torch import nn
 
 from krona.errors import KronAError
@@ -71,15 +71,19 @@ class KronAMixin:
         return self.scale * kron_linear(self.krona_dropout(x), A, B, self.order)
 
     def delta_weight(self) -> torch.Tensor:
-        """``s·kron(A, B)`` in fp32, shape ``(a1·b1, a2·b2)`` = ``(out, in)``."""
-        return self.scale * kron_matrix(self.krona_A.float(), self.krona_B.float())
+        """``s·kron(A, B)`` in fp32 (fp64 for fp64 factors), shape ``(a1·b1, a2·b2)`` = ``(out, in)``."""
+        dtype = torch.promote_types(self.krona_A.dtype, torch.float32)
+        return self.scale * kron_matrix(self.krona_A.to(dtype), self.krona_B.to(dtype))
 
 
 class KronALinear(KronAMixin, AdapterLayer):
-    """A frozen ``nn.Linear`` plus a parallel Kronecker update (a ``papershelf`` AdapterLayer).
+    """A frozen ``nn.Linear`` (or GPT-2 ``Conv1D``) plus a parallel Kronecker update (a
+    ``papershelf`` AdapterLayer).
 
     Args:
-        base_layer: the ``nn.Linear`` to adapt (its parameters are frozen).
+        base_layer: the ``nn.Linear`` or ``Conv1D`` to adapt (its parameters are frozen); a
+            ``Conv1D`` (weight ``(in, out)``) gets the same ``A⊗B``: ``(out, in)``, transposed
+            only when merged (PEFT's ``fan_in_fan_out``).
         shapes: ``((a1, a2), (b1, b2))`` with ``a1·b1 = out_features``, ``a2·b2 = in_features``.
         scale: ``s``. init, dropout, order: see ``KronAConfig``.
 
@@ -90,22 +94,24 @@ class KronALinear(KronAMixin, AdapterLayer):
 
     def __init__(
         self,
-        base_layer: nn.Linear,
+        base_layer: nn.Module,
         shapes: Shapes,
         scale: float = 1.0,
         init: str = "zero_A",
         dropout: float = 0.0,
         order: Order = "auto",
     ) -> None:
-        if not isinstance(base_layer, nn.Linear):
+        if not is_adaptable(base_layer):
             raise KronAError(
-                f"target: KronALinear adapts nn.Linear only, got {type(base_layer).__name__}"
+                "target: KronALinear adapts nn.Linear (or GPT-2 Conv1D) only, got "
+                f"{type(base_layer).__name__}"
             )
         (a1, a2), (b1, b2) = shapes
-        if a1 * b1 != base_layer.out_features or a2 * b2 != base_layer.in_features:
+        d_out, d_in = base_features(base_layer)
+        if a1 * b1 != d_out or a2 * b2 != d_in:
             raise KronAError(
                 f"shapes: A={a1}x{a2}, B={b1}x{b2} give ({a1 * b1}, {a2 * b2}) but the layer is "
-                f"(d_out, d_in) = ({base_layer.out_features}, {base_layer.in_features})"
+                f"(d_out, d_in) = ({d_out}, {d_in})"
             )
         AdapterLayer.__init__(self, base_layer)
         w = base_layer.weight

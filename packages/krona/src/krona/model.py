@@ -31,7 +31,7 @@ import torch
 from papershelf import adapters
 from torch import nn
 
-from krona.config import KronAConfig, name_matches
+from krona.config import KronAConfig
 from krona.errors import KronAError
 from krona.functional import num_params
 from krona.layer import NOT_MERGEABLE, KronABlock, KronALinear
@@ -95,9 +95,9 @@ class KronAModel(adapters.AdapterModel):
         else:
             self._inject_blocks()
 
-    def _create_layer(self, name: str, linear: nn.Linear) -> KronALinear:
+    def _create_layer(self, name: str, linear: nn.Module) -> KronALinear:
         cfg = self.adapter_config
-        shapes = cfg.shapes_for(name, linear.out_features, linear.in_features)
+        shapes = cfg.shapes_for(name, *adapters.base_features(linear))
         return KronALinear(linear, shapes, cfg.scale, cfg.init, cfg.dropout, cfg.matmul_order)
 
     def _saved_modules(self) -> list[str]:
@@ -144,17 +144,14 @@ class KronAModel(adapters.AdapterModel):
             for inp, out in taps:
                 if _has(module, inp) and _has(module, out):
                     owners.setdefault(name, (inp, out))
+        # the one target rule of papershelf.adapters (PEFT's): list = suffixes, str = regex
         if cfg.target_modules is not None:
             owners = {
-                n: t
-                for n, t in owners.items()
-                if any(name_matches(n, p) for p in cfg.target_modules)
+                n: t for n, t in owners.items() if adapters.name_matches(n, cfg.target_modules)
             }
         if cfg.exclude_modules is not None:
             owners = {
-                n: t
-                for n, t in owners.items()
-                if not any(name_matches(n, p) for p in cfg.exclude_modules)
+                n: t for n, t in owners.items() if not adapters.name_matches(n, cfg.exclude_modules)
             }
         if not owners:
             raise KronAError(
@@ -193,6 +190,7 @@ class KronAModel(adapters.AdapterModel):
     def _check_mergeable(self, what: str) -> None:
         if self.adapter_config.variant != "linear":
             raise KronAError(f"{what}: " + NOT_MERGEABLE.format(v=self.adapter_config.variant))
+        super()._check_mergeable(what)  # quantised base layers
 
     def unload(self) -> nn.Module:
         """Remove the adapters without merging and return the original model."""

@@ -1,7 +1,10 @@
 """Resonance RoPE and the RoPE scaling family, with the PosGen benchmark.
 
 ``import resonance_rope`` is light: the configs import no torch, and torch-backed names are
-imported on first use.
+imported on first use. It also makes every rope type of this package (``resonance_yarn``,
+``dynamic_yarn``, ...) known to transformers, now or as soon as transformers loads its rope
+module (:mod:`resonance_rope.autoregister`), so a model built from a config dict with
+``rope_type: "resonance_yarn"`` needs no other call.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from resonance_rope.autoregister import install as _install_hf_registration
 from resonance_rope.config import (
     ROPE_TYPES,
     DecoderConfig,
@@ -37,6 +41,8 @@ _LAZY = {
     "PosGenDecoder": "resonance_rope.model",
     "run_posgen": "resonance_rope.posgen_runs",
 }
+
+_install_hf_registration()
 
 __all__ = ["ROPE_TYPES", "DecoderConfig", "PosGenConfig", "RopeConfig", "TrainSettings", *_LAZY]
 

@@ -87,7 +87,7 @@ class RopeConfig(Config):
         rope_type: one of ``ROPE_TYPES``; a ``resonance_*`` name sets ``resonance=True``.
         resonance: round every wavelength to an integer after scaling (Resonance RoPE, Alg. 1).
         resonance_scope: ``"all"`` pairs (official code) or only ``"pre_critical"`` ones
-            (wavelength <= the training length).
+            (wavelength <= the training length ``original_max_position_embeddings``, required).
         factor: scale factor s >= 1 (linear, ntk, dynamic, yarn).
         original_max_position_embeddings: pre-extension training length L_orig; required for
             yarn/dynamic_yarn (the YaRN correction range is computed from it).
@@ -186,10 +186,15 @@ class RopeConfig(Config):
                     f"differs from max_position_embeddings = {max_len}",
                     stacklevel=4,
                 )
-        if self.resonance and self.resonance_scope == "pre_critical" and self.train_len is None:
+        if (
+            self.resonance
+            and self.resonance_scope == "pre_critical"
+            and self.original_max_position_embeddings is None
+        ):
             raise UserError(
-                "resonance_scope: 'pre_critical' needs original_max_position_embeddings or "
-                "max_position_embeddings (the training length that defines the critical pair)"
+                "resonance_scope: 'pre_critical' needs original_max_position_embeddings (the "
+                "training length that defines the critical pair; max_position_embeddings is "
+                "the extended length and is not used in its place)"
             )
 
     @property

@@ -114,9 +114,10 @@ def _base_inv_freq(cfg: RopeConfig, seq_len: int | None) -> tuple[torch.Tensor, 
     if cfg.rope_type == "yarn":
         return _yarn(cfg, s)
     if cfg.rope_type == "dynamic_yarn":
-        scale = (
-            s if seq_len is None else max(1.0, int(seq_len) / cfg.original_max_position_embeddings)
-        )
+        # seq_len None is how transformers builds the table it reuses up to
+        # max_position_embeddings: plain RoPE there (s = 1), as its own "dynamic" does.
+        orig = cfg.original_max_position_embeddings
+        scale = 1.0 if seq_len is None else max(1.0, int(seq_len) / orig)
         return _yarn(cfg, scale)
     raise AssertionError(cfg.rope_type)  # RopeConfig validated it
 
@@ -149,7 +150,8 @@ def compute_rope(cfg: RopeConfig, seq_len: int | None = None) -> RopeFrequencies
     inv_freq, attention_factor = _base_inv_freq(cfg, seq_len)
     int_wavelength = torch.zeros(inv_freq.shape, dtype=torch.int64)
     if cfg.resonance:
-        limit = cfg.train_len if cfg.resonance_scope == "pre_critical" else None
+        pre = cfg.resonance_scope == "pre_critical"
+        limit = cfg.original_max_position_embeddings if pre else None
         inv_freq, int_wavelength = resonance_round(inv_freq, limit)
     return RopeFrequencies(inv_freq, float(attention_factor), int_wavelength)
 
@@ -157,7 +159,9 @@ def compute_rope(cfg: RopeConfig, seq_len: int | None = None) -> RopeFrequencies
 def compute_inv_freq(cfg: RopeConfig, seq_len: int | None = None) -> tuple[torch.Tensor, float]:
     """(inv_freq (d_rot/2,) float32, attention_factor) of a RoPE variant.
 
-    ``seq_len`` matters only for the dynamic variants (the current sequence length).
+    ``seq_len`` matters only for the dynamic variants (the current sequence length); ``None``
+    gives their unscaled table (s = 1), which transformers uses up to
+    ``max_position_embeddings``.
     """
     freqs = compute_rope(cfg, seq_len)
     return freqs.inv_freq.to(torch.float32), freqs.attention_factor

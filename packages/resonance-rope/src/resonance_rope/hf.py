@@ -1,10 +1,20 @@
 """Hugging Face integration: rope types in ``ROPE_INIT_FUNCTIONS``, patching, exact rotary.
 
-After ``register_hf_rope_types()`` a Llama-style config with
+``import resonance_rope`` registers the types (:mod:`resonance_rope.autoregister`; calling
+``register_hf_rope_types()`` by hand is idempotent), so a config with
 ``rope_parameters={"rope_type": "resonance_yarn", "factor": 4, "original_max_position_embeddings": 64}``
 builds a model that uses our frequencies. transformers' own rotary forward computes
 ``t * inv_freq`` in float32, which is not exactly periodic at large t; ``use_exact_rotary(model)``
-swaps in ``RotaryEmbedding`` (integer-modular angles) for Llama, Mistral, Qwen2 and Qwen3 models.
+swaps in ``RotaryEmbedding`` (integer-modular angles) for the families in
+:data:`EXACT_FAMILIES` (Llama, Mistral, Qwen2, Qwen3, GPT-NeoX: one rotary module per model,
+one rope type for every layer, cos/sin of shape ``(B, T, d_rot)``).
+
+Dynamic types (``dynamic``, ``dynamic_yarn`` and their ``resonance_`` forms) follow
+transformers' protocol: the table built at init (``seq_len=None``: s = 1, plain RoPE) serves
+every length up to ``max_position_embeddings``, and a longer input recomputes it with
+``seq_len``. For ``dynamic_yarn`` set ``max_position_embeddings`` to the original length
+(``original_max_position_embeddings``), as for transformers' own ``dynamic``: lengths between
+the two would otherwise keep the unscaled table.
 """
 
 from __future__ import annotations
@@ -22,7 +32,7 @@ from resonance_rope.rotary import RotaryEmbedding
 HF_NATIVE = ("default", "linear", "dynamic", "yarn")
 #: rope types ``register_hf_rope_types`` adds.
 REGISTERED_TYPES = tuple(t for t in ROPE_TYPES if t not in HF_NATIVE)
-EXACT_FAMILIES = ("llama", "mistral", "qwen2", "qwen3")
+EXACT_FAMILIES = ("llama", "mistral", "qwen2", "qwen3", "gpt_neox")
 
 
 def _make_init_fn(name: str):
@@ -114,8 +124,9 @@ def patch_rope(model: torch.nn.Module, **rope_parameters: Any) -> torch.nn.Modul
 def use_exact_rotary(model: torch.nn.Module, max_positions: int | None = None) -> torch.nn.Module:
     """Replace the model's rotary module by ``RotaryEmbedding`` (exact periodicity), in place.
 
-    Supported: Llama, Mistral, Qwen2, Qwen3 families (a single ``rotary_emb`` on the base model).
-    Other families raise ``ValueError``.
+    Supported: the :data:`EXACT_FAMILIES` (Llama, Mistral, Qwen2, Qwen3, GPT-NeoX: a single
+    ``rotary_emb`` whose ``forward(x, position_ids)`` returns cos/sin ``(B, T, d_rot)``, with
+    partial rotary for GPT-NeoX). Other families raise ``ValueError``.
     """
     model_type = getattr(model.config, "model_type", "")
     if model_type not in EXACT_FAMILIES:
@@ -123,15 +134,20 @@ def use_exact_rotary(model: torch.nn.Module, max_positions: int | None = None) -
             f"model_type: use_exact_rotary supports {', '.join(EXACT_FAMILIES)}, got {model_type!r}; "
             "use patch_rope (transformers' own forward) instead"
         )
-    base = getattr(model, "model", model)
-    old = getattr(base, "rotary_emb", None)
-    if old is None:
+    found = [
+        (name, m)
+        for name, m in model.named_modules()
+        if name.endswith("rotary_emb") and hasattr(m, "inv_freq")
+    ]
+    if not found:
         raise ValueError(f"model: {type(model).__name__} has no rotary_emb to replace")
     cfg = RopeConfig.from_hf(model.config)
-    device = old.inv_freq.device
-    base.rotary_emb = RotaryEmbedding(
-        cfg, max_positions or model.config.max_position_embeddings
-    ).to(device)
+    for name, old in found:
+        parent_name, _, child = name.rpartition(".")
+        parent = model.get_submodule(parent_name) if parent_name else model
+        device = old.inv_freq.device
+        new = RotaryEmbedding(cfg, max_positions or model.config.max_position_embeddings)
+        setattr(parent, child, new.to(device))
     return model
 
 

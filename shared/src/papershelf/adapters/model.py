@@ -22,7 +22,9 @@ Class attributes
     ``error_class``   the ``UserError`` subclass the method raises (e.g. ``KronAError``).
 
 Public API, the same names in every method
-    ``model(...)`` / attributes       the wrapped model's (a plain loop or the HF Trainer work)
+    ``model(...)`` / attributes       the wrapped model's (a plain loop or the HF Trainer work);
+                                      ``forward`` carries the wrapped model's signature (see
+                                      "Hugging Face Trainer" below)
     ``adapter_config``                the config; ``get_base_model()`` the wrapped model
     ``adapter_layers()``              every adapter module by dotted name
     ``merged``                        whether the adapters are merged into the base weights
@@ -37,6 +39,7 @@ Public API, the same names in every method
     ``export_peft(dir, ...)``         write the same adapter in PEFT's own format (LoRA, LoKr)
     ``adapter_config_dict()``         what ``save_pretrained`` writes as ``adapter_config.json``
     ``print_trainable_parameters()`` / ``trainable_parameter_summary()``
+    ``state_dict()`` / ``load_state_dict(sd)``  the adapter's tensors only (see below)
 
     A method adds keyword arguments where its method needs them (dylora: ``rank``), never
     another name for the same operation.
@@ -54,6 +57,23 @@ Hooks (override in the method's model)
     ``_saved_targets(base, config, metadata)``  check the base model, pin the targets
     ``_peft_adapter(**kw) -> (tensors, peft_config)``  the export's content
 
+Hugging Face Trainer (``transformers.Trainer`` with default ``TrainingArguments``)
+    * The wrapper's class is a cached per-base-class subclass whose ``forward`` carries the
+      wrapped model's ``inspect.signature``, so the Trainer keeps the dataset columns the
+      model takes (``remove_unused_columns``), finds the label names (``labels``,
+      ``start_positions``...) for ``eval_loss``/``compute_metrics`` and ``predict``. The
+      subclass has the method class's name and pickles/deep-copies as such.
+    * ``state_dict()`` holds the adapter only: the adapter layers' tensors and
+      ``modules_to_save`` (keys ``model.<path>.<param>``); the frozen base is the base
+      model's (``get_base_model().state_dict()``). ``load_state_dict`` takes these keys, PEFT's
+      ``base_model.model.<path>`` keys or a full state dict, and with ``strict`` refuses
+      missing adapter keys. So a Trainer checkpoint never copies (or chokes on tied) base
+      weights, and ``resume_from_checkpoint`` restores the adapter.
+    * :class:`papershelf.adapters.AdapterCheckpointCallback` (``callbacks=[...]``; dylora's
+      ``DyLoRACallback`` includes it) turns every checkpoint into PEFT's adapter folder:
+      ``adapter_model.safetensors`` + ``adapter_config.json`` (what ``from_pretrained`` reads),
+      and a ``model.safetensors.index.json`` pointing the Trainer's resume at that file.
+
 :func:`deprecated_alias` makes the one-release aliases of renamed methods (they warn with
 ``DeprecationWarning`` and forward). ``trainable_parameter_summary(model)`` and
 :class:`ParameterSummary` count parameters (PEFT's ``trainable params: ...`` line).
@@ -62,6 +82,7 @@ Hooks (override in the method's model)
 from __future__ import annotations
 
 import contextlib
+import inspect
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -73,6 +94,8 @@ import torch
 from torch import nn
 
 from papershelf.adapters.io import (
+    ADAPTER_KEY_PREFIX,
+    adapter_state_dict,
     load_adapter,
     modules_to_save_state_dict,
     read_adapter_config,
@@ -80,7 +103,7 @@ from papershelf.adapters.io import (
     split_adapter_config,
     write_adapter_dir,
 )
-from papershelf.adapters.layer import AdapterLayer, disabled_adapters
+from papershelf.adapters.layer import AdapterLayer, check_not_quantized, disabled_adapters
 from papershelf.adapters.targets import (
     adapter_layers,
     check_target_shapes,
@@ -153,6 +176,49 @@ def deprecated_alias(new_name: str, old_name: str) -> Callable[..., Any]:
     return alias
 
 
+_SIGNATURE_CLASSES: dict[tuple[type, type], type] = {}
+
+
+def _signature_class(cls: type, wrapped: type) -> type:
+    """A subclass of ``cls`` whose ``forward`` has the signature of ``wrapped.forward``.
+
+    Cached per ``(cls, wrapped)``; ``cls`` itself when the signature cannot be read.
+    """
+    key = (cls, wrapped)
+    if key in _SIGNATURE_CLASSES:
+        return _SIGNATURE_CLASSES[key]
+    try:
+        signature = inspect.signature(wrapped.forward)
+    except (AttributeError, TypeError, ValueError):
+        return cls
+    plain_forward = cls.forward
+
+    def forward(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return plain_forward(self, *args, **kwargs)
+
+    forward.__signature__ = signature  # type: ignore[attr-defined]
+    forward.__name__ = "forward"
+    forward.__qualname__ = f"{cls.__qualname__}.forward"
+    forward.__doc__ = f"The wrapped {wrapped.__name__}'s forward (same arguments)."
+    namespace = {
+        "forward": forward,
+        "__module__": cls.__module__,
+        "__qualname__": cls.__qualname__,
+        "__doc__": cls.__doc__,
+        "_adapter_plain_class": cls,
+        "_adapter_wrapped_class": wrapped,
+    }
+    sub = type(cls.__name__, (cls,), namespace)
+    _SIGNATURE_CLASSES[key] = sub
+    return sub
+
+
+def _rebuild_adapter_model(cls: type, wrapped: type) -> Any:
+    """Unpickling helper: an empty instance of the signature class of ``(cls, wrapped)``."""
+    sub = _signature_class(cls, wrapped)
+    return sub.__new__(sub)
+
+
 class AdapterModel(nn.Module):
     """A wrapped model with adapter layers injected (in place) into ``self.model``.
 
@@ -188,6 +254,15 @@ class AdapterModel(nn.Module):
             self._inject_adapters(targets)
             mark_only_adapters_trainable(model, self._saved_modules())
             self._check_prefix()
+        if "_adapter_plain_class" not in cls.__dict__:
+            self.__class__ = _signature_class(cls, type(model))
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        plain = type(self).__dict__.get("_adapter_plain_class")
+        if plain is None:
+            return super().__reduce_ex__(protocol)
+        wrapped = type(self).__dict__["_adapter_wrapped_class"]
+        return (_rebuild_adapter_model, (plain, wrapped), self.__dict__)
 
     # -- plumbing ---------------------------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
@@ -203,6 +278,43 @@ class AdapterModel(nn.Module):
 
     def get_base_model(self) -> nn.Module:
         return self.model
+
+    # -- state dict: the adapter only --------------------------------------------------------
+    def _adapter_keys(self, prefix: str = "") -> list[str]:
+        """``state_dict`` keys of the adapter tensors and ``modules_to_save``."""
+        keys = adapter_state_dict(self.model, self._saved_modules())
+        return [f"{prefix}model.{k[len(ADAPTER_KEY_PREFIX) :]}" for k in keys]
+
+    def state_dict(
+        self, *args: Any, destination: Any = None, prefix: str = "", keep_vars: bool = False
+    ) -> Any:  # type: ignore[override]
+        """The adapter's tensors only (adapter layers + ``modules_to_save``), keys
+        ``model.<path>.<param>``; the frozen base is ``get_base_model().state_dict()``."""
+        full = super().state_dict(
+            *args, destination=destination, prefix=prefix, keep_vars=keep_vars
+        )
+        keep = set(self._adapter_keys(prefix))
+        for key in [k for k in full if k.startswith(prefix) and k not in keep]:
+            del full[key]
+        return full
+
+    def load_state_dict(self, state_dict: Any, strict: bool = True, assign: bool = False) -> Any:  # type: ignore[override]
+        """Load adapter tensors (our keys or PEFT's ``base_model.model.`` keys; a full state
+        dict works too). ``strict`` refuses missing adapter keys and unknown keys."""
+        renamed = {
+            (f"model.{k[len(ADAPTER_KEY_PREFIX) :]}" if k.startswith(ADAPTER_KEY_PREFIX) else k): v
+            for k, v in state_dict.items()
+        }
+        result = super().load_state_dict(renamed, strict=False, assign=assign)
+        expected = set(self._adapter_keys())
+        missing = [k for k in result.missing_keys if k in expected]
+        unexpected = list(result.unexpected_keys)
+        if strict and (missing or unexpected):
+            raise RuntimeError(
+                f"Error(s) in loading state_dict for {type(self).__name__}: "
+                f"missing adapter keys {missing[:5]}, unexpected keys {unexpected[:5]}"
+            )
+        return torch.nn.modules.module._IncompatibleKeys(missing, unexpected)
 
     def trainable_parameter_summary(self) -> ParameterSummary:
         return trainable_parameter_summary(self.model)
@@ -227,8 +339,9 @@ class AdapterModel(nn.Module):
         )
         inject_adapters(self.model, names, self._create_layer)
 
-    def _create_layer(self, name: str, linear: nn.Linear) -> AdapterLayer:
-        """The adapter layer for target ``name`` (default ``layer_class(linear, config)``)."""
+    def _create_layer(self, name: str, linear: nn.Module) -> AdapterLayer:
+        """The adapter layer for target ``name`` (default ``layer_class(linear, config)``);
+        ``linear`` is an ``nn.Linear`` or a GPT-2 ``Conv1D``."""
         assert self.layer_class is not None
         return self.layer_class(linear, self.adapter_config)
 
@@ -256,7 +369,12 @@ class AdapterModel(nn.Module):
 
     # -- merge / unload / disable -----------------------------------------------------------
     def _check_mergeable(self, what: str) -> None:
-        """Raise when this adapter cannot merge into the base weights (default: it can)."""
+        """Raise when this adapter cannot merge into the base weights (default: it can, unless
+        a base layer is quantised)."""
+        for name, layer in self.adapter_layers().items():
+            base = getattr(layer, "base_layer", None)
+            if base is not None and not getattr(layer, "merged", False):
+                check_not_quantized(base, what, name)
 
     def merge_adapter(self, safe_merge: bool = False, **layer_kwargs: Any) -> None:
         """Add every adapter's ΔW into its base weight (outputs unchanged; adapters kept).

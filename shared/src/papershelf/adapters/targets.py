@@ -2,25 +2,32 @@
 
 Target resolution
     ``resolve_target_modules(model, target_modules, exclude_modules=None, modules_to_save=None)
-    -> list[str]`` — the dotted names of the ``nn.Linear`` modules to adapt. PEFT semantics:
+    -> list[str]`` — the dotted names of the ``nn.Linear`` (or GPT-2 ``Conv1D``) modules to
+    adapt. This is THE target rule of every adapter method (dylora, krona, ...), PEFT's:
 
     * a list of strings matches a module whose name equals an entry or ends with ``"." + entry``
       (``["query", "value"]``);
-    * a str is a regex that must ``re.fullmatch`` the whole module name;
-    * ``"all-linear"`` is every ``nn.Linear`` except the output head
+    * a str is a regex that must ``re.fullmatch`` the whole module name
+      (``".*attention.*(query|value)"``); it is never split on commas (``"query,value"`` is a regex
+      that matches nothing, and the error says to pass a list);
+    * ``"all-linear"`` is every ``nn.Linear``/``Conv1D`` except the output head
       (``model.get_output_embeddings()``) and the modules in ``modules_to_save``;
     * ``None`` is the architecture's default from ``DEFAULT_TARGET_MODULES`` (keyed by
       ``model.config.model_type``; an unknown architecture is an error).
 
-    ``exclude_modules`` uses the same list/regex rules. Raises :class:`papershelf.UserError`
-    (one line) when nothing matches (listing the ``nn.Linear`` names found, first 20) or when a
-    matched module is not ``nn.Linear`` (naming its type, e.g. GPT-2's ``Conv1D``).
+    ``exclude_modules`` uses the same list/regex rules; ``name_matches(name, patterns)`` is the
+    rule itself, for a method that selects other modules by name (krona's FFN blocks), and
+    ``check_patterns(field, value)`` validates a value; ``parse_cli_targets(text)`` is the
+    command line's form (``"query,value"`` -> a list, text with regex characters -> a regex). Raises :class:`papershelf.UserError`
+    (one line) for a bad pattern (not a list of str, an invalid regex), when nothing matches
+    (listing the adaptable names found, first 20) or when a matched module cannot be adapted
+    (naming its type).
 
 Surgery
     ``inject_adapters(model, names, factory) -> dict[str, AdapterLayer]`` replaces each named
-    ``nn.Linear`` in place by ``factory(name, linear)``; ``adapter_layers(model)`` finds them
+    ``nn.Linear``/``Conv1D`` in place by ``factory(name, layer)``; ``adapter_layers(model)`` finds them
     again (by dotted name); ``merge_and_unload(model)`` merges every adapter layer and puts its
-    (merged) plain ``nn.Linear`` back; ``unload(model)`` puts the unmerged base layer back.
+    (merged) plain base layer back (refusing quantised bases); ``unload(model)`` puts the unmerged base layer back.
 
 Freezing
     ``mark_only_adapters_trainable(model, modules_to_save=None)`` freezes everything except the
@@ -40,18 +47,25 @@ from collections.abc import Callable, Iterable, Sequence
 
 from torch import nn
 
-from papershelf.adapters.layer import AdapterLayer
+from papershelf.adapters.layer import (
+    AdapterLayer,
+    base_features,
+    check_not_quantized,
+    is_adaptable,
+)
 from papershelf.errors import UserError
 
 __all__ = [
     "DEFAULT_TARGET_MODULES",
     "adapter_layers",
+    "check_patterns",
     "check_target_shapes",
     "find_modules_to_save",
     "inject_adapters",
     "mark_only_adapters_trainable",
     "merge_and_unload",
     "name_matches",
+    "parse_cli_targets",
     "resolve_target_modules",
     "set_submodule",
     "target_shapes",
@@ -93,8 +107,20 @@ def name_matches(name: str, patterns: str | Sequence[str]) -> bool:
     return any(name == p or name.endswith("." + p) for p in patterns)
 
 
-def _check_patterns(field: str, patterns: object) -> None:
-    if patterns is None or isinstance(patterns, str):
+def check_patterns(field: str, patterns: object) -> None:
+    """Refuse a ``target_modules``-like value that is not None, a valid regex or a list of str."""
+    if patterns is None:
+        return
+    if isinstance(patterns, str):
+        if not patterns:
+            raise UserError(f"{field}: the regex is empty; name at least one module")
+        try:
+            re.compile(patterns)
+        except re.error as err:
+            raise UserError(
+                f"{field}: {patterns!r} is not a valid regex ({err}); a string is a full-match "
+                "regex, a list holds module-name suffixes"
+            ) from None
         return
     if not isinstance(patterns, list | tuple) or not all(isinstance(p, str) for p in patterns):
         raise UserError(
@@ -105,8 +131,23 @@ def _check_patterns(field: str, patterns: object) -> None:
         raise UserError(f"{field}: the list is empty; name at least one module")
 
 
+_check_patterns = check_patterns
+
+_REGEX_CHARS = frozenset("()[]{}*+?\\|^$")
+
+
+def parse_cli_targets(text: str) -> list[str] | str:
+    """The CLI form of ``target_modules``: ``"all-linear"`` or a text with regex characters
+    stays one string (a full-match regex); otherwise ``"query,value"`` is the list
+    ``["query", "value"]``. A command-line convenience only: the library never splits a str.
+    """
+    if text == "all-linear" or any(c in _REGEX_CHARS for c in text):
+        return text
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
 def _linear_names(model: nn.Module) -> list[str]:
-    return [n for n, m in model.named_modules() if isinstance(m, nn.Linear) and n]
+    return [n for n, m in model.named_modules() if is_adaptable(m) and n]
 
 
 def _head_ids(model: nn.Module) -> set[int]:
@@ -126,7 +167,7 @@ def resolve_target_modules(
     exclude_modules: str | Sequence[str] | None = None,
     modules_to_save: Sequence[str] | None = None,
 ) -> list[str]:
-    """Dotted names of the ``nn.Linear`` modules to adapt (rules in the module docstring)."""
+    """Dotted names of the ``nn.Linear``/``Conv1D`` modules to adapt (rules in the module docstring)."""
     _check_patterns("target_modules", target_modules)
     _check_patterns("exclude_modules", exclude_modules)
     if target_modules is None:
@@ -145,7 +186,7 @@ def resolve_target_modules(
         if not name:
             continue
         if all_linear:
-            if not isinstance(module, nn.Linear) or id(module) in heads:
+            if not is_adaptable(module) or id(module) in heads:
                 continue
             if save and name_matches(name, save):
                 continue
@@ -155,17 +196,23 @@ def resolve_target_modules(
             continue
         if isinstance(module, AdapterLayer):
             raise UserError(f"target_modules: {name!r} already holds an adapter")
-        if not isinstance(module, nn.Linear):
+        if not is_adaptable(module):
             raise UserError(
                 f"target_modules: {name!r} is a {type(module).__name__}, not nn.Linear; "
-                "only nn.Linear layers can be adapted"
+                "only nn.Linear (and GPT-2 Conv1D) layers can be adapted"
             )
         names.append(name)
     if not names:
         found = _linear_names(model)
         shown = ", ".join(found[:_LIST_LIMIT]) + (" ..." if len(found) > _LIST_LIMIT else "")
+        hint = ""
+        if isinstance(target_modules, str) and "," in target_modules:
+            hint = (
+                " (a string is one full-match regex, PEFT's rule; for several names pass a "
+                f"list: {[t.strip() for t in target_modules.split(',') if t.strip()]!r})"
+            )
         raise UserError(
-            f"target_modules: {target_modules!r} matched no nn.Linear module; "
+            f"target_modules: {target_modules!r} matched no nn.Linear module{hint}; "
             f"nn.Linear modules found: {shown or 'none'}"
         )
     return names
@@ -181,13 +228,13 @@ def set_submodule(model: nn.Module, name: str, new: nn.Module) -> None:
 def inject_adapters(
     model: nn.Module,
     names: Iterable[str],
-    factory: Callable[[str, nn.Linear], AdapterLayer],
+    factory: Callable[[str, nn.Module], AdapterLayer],
 ) -> dict[str, AdapterLayer]:
-    """Replace each named ``nn.Linear`` in place by ``factory(name, linear)``."""
+    """Replace each named ``nn.Linear``/``Conv1D`` in place by ``factory(name, layer)``."""
     layers: dict[str, AdapterLayer] = {}
     for name in names:
         base = model.get_submodule(name)
-        if not isinstance(base, nn.Linear):
+        if not is_adaptable(base):
             raise UserError(f"target_modules: {name!r} is a {type(base).__name__}, not nn.Linear")
         layer = factory(name, base)
         if not isinstance(layer, AdapterLayer):
@@ -234,8 +281,12 @@ def mark_only_adapters_trainable(
 
 
 def merge_and_unload(model: nn.Module) -> nn.Module:
-    """Merge every adapter layer and replace it by its plain (merged) ``nn.Linear``."""
-    for name, layer in adapter_layers(model).items():
+    """Merge every adapter layer and replace it by its plain (merged) base layer."""
+    layers = adapter_layers(model)
+    for name, layer in layers.items():
+        if not layer.merged:
+            check_not_quantized(layer.base_layer, "merge_and_unload", name)
+    for name, layer in layers.items():
         if not layer.merged:
             layer.merge()
         set_submodule(model, name, layer.base_layer)
@@ -268,12 +319,12 @@ def check_target_shapes(model: nn.Module, recorded: dict[str, Sequence[int]]) ->
             ) from None
         if isinstance(module, AdapterLayer):
             module = module.base_layer
-        if not isinstance(module, nn.Linear):
+        if not is_adaptable(module):
             raise UserError(
                 f"adapter: module {name!r} is a {type(module).__name__} in this base model, "
                 "not nn.Linear"
             )
-        here = [module.out_features, module.in_features]
+        here = list(base_features(module))
         if list(shape) != here:
             raise UserError(
                 f"adapter: module {name!r} has shape (out, in)={tuple(here)} in this base model "

@@ -6,11 +6,17 @@
 two-block model with ``query``/``key``/``value`` ``nn.Linear`` layers, a LayerNorm and a
 ``classifier`` head, whose ``config.model_type`` is ``"bert"`` (so default targets resolve);
 ``add_toy_lora(model, targets)`` injects ``ToyLoRA`` layers by hand (no wrapper).
+``linear_twin(model)`` is a deep copy of a model with every GPT-2 ``Conv1D`` replaced by the
+equivalent ``nn.Linear`` (weight transposed): the oracle of the ``Conv1D`` (fan_in_fan_out)
+support. ``trainer_round_trip(...)`` runs a method's model through ``transformers.Trainer``
+with default arguments (train, evaluate, predict, checkpoint, reload, resume) and asserts
+what a PEFT user expects; the adapter packages' Trainer tests call it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -27,7 +33,9 @@ __all__ = [
     "ToyLoRAConfig",
     "ToyLoRAModel",
     "add_toy_lora",
+    "linear_twin",
     "toy_encoder",
+    "trainer_round_trip",
 ]
 
 
@@ -48,11 +56,11 @@ class ToyLoRAConfig(Config):
 class ToyLoRA(AdapterLayer):
     """A plain LoRA layer: ``ΔW = s·B·A`` with ``A, B ~ N(0, 1)`` (so it is not a no-op)."""
 
-    def __init__(self, base: nn.Linear, config: ToyLoRAConfig | None = None) -> None:
+    def __init__(self, base: nn.Module, config: ToyLoRAConfig | None = None) -> None:
         super().__init__(base)
         config = config or ToyLoRAConfig()
-        self.lora_A = nn.Linear(base.in_features, config.r, bias=False)
-        self.lora_B = nn.Linear(config.r, base.out_features, bias=False)
+        self.lora_A = nn.Linear(self.in_features, config.r, bias=False)
+        self.lora_B = nn.Linear(config.r, self.out_features, bias=False)
         nn.init.normal_(self.lora_A.weight)
         nn.init.normal_(self.lora_B.weight)
         self.scale = config.scale
@@ -114,3 +122,118 @@ def add_toy_lora(
     """Inject a :class:`ToyLoRA` into each module matching ``targets`` (PEFT suffix rules)."""
     names = resolve_target_modules(model, list(targets))
     return inject_adapters(model, names, lambda name, lin: ToyLoRA(lin))
+
+
+def linear_twin(model: nn.Module) -> nn.Module:
+    """A deep copy of ``model`` whose GPT-2 ``Conv1D`` layers are equivalent ``nn.Linear``s.
+
+    ``Conv1D`` computes ``x @ W + b`` with ``W: (in, out)``; the twin's ``nn.Linear`` holds
+    ``W.T: (out, in)`` and the same bias, so both models compute the same function.
+    """
+    import copy
+
+    from papershelf.adapters.layer import is_conv1d
+    from papershelf.adapters.targets import set_submodule
+
+    twin = copy.deepcopy(model)
+    for name, module in list(twin.named_modules()):
+        if name and is_conv1d(module):
+            n_in, n_out = module.weight.shape
+            w = module.weight
+            linear = nn.Linear(
+                n_in, n_out, bias=module.bias is not None, dtype=w.dtype, device=w.device
+            )
+            with torch.no_grad():
+                linear.weight.copy_(w.T)
+                if module.bias is not None:
+                    linear.bias.copy_(module.bias)
+            set_submodule(twin, name, linear)
+    return twin
+
+
+def trainer_round_trip(
+    make_base: Any,
+    wrap: Any,
+    model_class: Any,
+    data: list[dict[str, Any]],
+    out_dir: Any,
+    callbacks: Any,
+    compute_metrics: Any = None,
+    resume: bool = True,
+) -> dict[str, Any]:
+    """Train, evaluate, predict, checkpoint, reload and resume an adapter model through
+    ``transformers.Trainer`` with default ``TrainingArguments`` (only the output folder, the
+    step counts, the batch size and ``report_to`` set) and check what a PEFT user expects.
+
+    Args:
+        make_base: ``() -> base model`` (the same weights at every call).
+        wrap: ``base -> adapter model`` (the method's ``get_<x>_model``).
+        model_class: the method's model class (``from_pretrained``).
+        data: the training/eval rows (dicts; extra columns are dropped by the Trainer).
+        out_dir: a fresh folder.
+        callbacks: ``() -> list of callbacks`` (a fresh list per Trainer).
+        compute_metrics: passed to the Trainer; its keys come back as ``eval_<key>``.
+        resume: also resume a fresh model from the first checkpoint and compare.
+
+    Returns ``{"eval": metrics, "predict": PredictionOutput, "checkpoint": folder}``; raises
+    ``AssertionError`` on the first expectation that fails.
+    """
+    from pathlib import Path
+
+    from transformers import Trainer, TrainingArguments
+
+    from papershelf.adapters.trainer import INDEX_NAME
+
+    out_dir = Path(out_dir)
+
+    def trainer(model: nn.Module, folder: Path) -> Any:
+        args = TrainingArguments(
+            output_dir=str(folder),
+            max_steps=2,
+            save_steps=1,
+            per_device_train_batch_size=4,
+            per_device_eval_batch_size=8,
+            report_to=[],
+            disable_tqdm=True,
+        )
+        return Trainer(
+            model=model,
+            args=args,
+            train_dataset=data,
+            eval_dataset=data,
+            compute_metrics=compute_metrics,
+            callbacks=callbacks(),
+        )
+
+    model = wrap(make_base())
+    run = trainer(model, out_dir / "run")
+    run.train()
+    metrics = run.evaluate()
+    assert "eval_loss" in metrics, metrics
+    predicted = run.predict(data)
+    assert predicted.label_ids is not None and "test_loss" in predicted.metrics
+    for step in (1, 2):
+        folder = out_dir / "run" / f"checkpoint-{step}"
+        model_files = {
+            p.name
+            for p in folder.iterdir()
+            if p.suffix in (".safetensors", ".bin", ".json", ".pt")
+            and p.name.startswith(("model", "adapter", "pytorch"))
+        }
+        assert model_files == {"adapter_config.json", "adapter_model.safetensors", INDEX_NAME}, (
+            model_files
+        )
+    last = out_dir / "run" / "checkpoint-2"
+    model.eval()
+    loaded = model_class.from_pretrained(make_base(), last)
+    batch = {k: torch.tensor([row[k] for row in data[:4]]) for k in data[0] if k != "junk"}
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(**batch).logits, model(**batch).logits)
+    if resume:
+        fresh = wrap(make_base())
+        again = trainer(fresh, out_dir / "run")
+        again.train(resume_from_checkpoint=str(out_dir / "run" / "checkpoint-1"))
+        assert again.state.global_step == 2
+        for key, value in model.state_dict().items():
+            torch.testing.assert_close(fresh.state_dict()[key], value, rtol=1e-5, atol=1e-6)
+    return {"eval": metrics, "predict": predicted, "checkpoint": last}
