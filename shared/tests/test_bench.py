@@ -6,7 +6,7 @@ from papershelf.bench import BenchReport, compare, peak_memory_mb, time_callable
 
 def test_ratios_are_against_the_baseline():
     rows = compare(
-        {"fast": lambda: time.sleep(0.002), "slow": lambda: time.sleep(0.01)},
+        {"fast": lambda: time.sleep(0.01), "slow": lambda: time.sleep(0.05)},
         baseline="fast",
         params={"n": 1},
         warmup=1,
@@ -43,13 +43,14 @@ def test_round_robin_times_the_cases_in_turn():
     assert calls == ["a", "b", "c"] * 3
     assert {n: len(t.times) for n, t in timings.items()} == {"a": 2, "b": 2, "c": 2}
     rows = compare(
-        {"fast": lambda: time.sleep(0.002), "slow": lambda: time.sleep(0.01)},
+        {"fast": lambda: time.sleep(0.01), "slow": lambda: time.sleep(0.05)},
         baseline="fast",
         warmup=1,
         repeats=3,
         round_robin=True,
     )
-    assert rows[0].ratio == 1.0 and 2.5 < rows[1].ratio < 10
+    # 5x asleep; a loaded machine's wake-up delays (a few ms each) pull the ratio towards 1
+    assert rows[0].ratio == 1.0 and 1.5 < rows[1].ratio < 10
 
 
 def test_growth_exponent_recovers_known_powers():
