@@ -1,0 +1,1 @@
+"""One module per claim of ``bosch.paper.PAPER``, each with ``run(ctx) -> Result``."""
