@@ -1,0 +1,26 @@
+import pytest
+from papershelf.stats import paired_difference, t_quantile_975
+
+
+def test_interval_matches_scipy():
+    stats = pytest.importorskip("scipy.stats")
+    ours, base = [0.70, 0.66, 0.69, 0.72], [0.65, 0.64, 0.66, 0.70]
+    d = paired_difference(ours, base)
+    diffs = [a - b for a, b in zip(ours, base, strict=True)]
+    low, high = stats.t.interval(
+        0.95, len(diffs) - 1, loc=stats.tmean(diffs), scale=stats.sem(diffs)
+    )
+    assert d.low == pytest.approx(low, abs=1e-4) and d.high == pytest.approx(high, abs=1e-4)
+    for df in (1, 2, 5, 30):
+        assert t_quantile_975(df) == pytest.approx(stats.t.ppf(0.975, df), abs=1e-3)
+
+
+def test_verdict_from_the_interval():
+    assert paired_difference([2, 3, 4], [1, 2, 3.1]).holds is True
+    assert paired_difference([1, 2, 3], [2, 3, 4.1]).holds is False
+    assert paired_difference([1, 2, 3], [1.5, 1.5, 3]).holds is None
+    assert "over 3 seeds" in paired_difference([1, 2, 3], [1.5, 1.5, 3]).describe()
+    with pytest.raises(ValueError, match="at least 2"):
+        paired_difference([1.0], [0.5])
+    with pytest.raises(ValueError, match="one value per seed"):
+        paired_difference([1.0, 2.0], [0.5])
