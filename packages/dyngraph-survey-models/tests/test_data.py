@@ -1,8 +1,19 @@
+import json
+
 import numpy as np
 import pytest
 import torch
-from dyngraph_survey_models.data import EventStream, read_events, write_csv, write_dyglib
+from dyngraph_survey_models.cli import app
+from dyngraph_survey_models.data import (
+    EventStream,
+    read_events,
+    read_temporal_data,
+    write_csv,
+    write_dyglib,
+)
 from papershelf.errors import UserError
+from torch_geometric.data import TemporalData
+from typer.testing import CliRunner
 
 
 def _write(tmp_path, text, name="ev.csv"):
@@ -65,7 +76,10 @@ def test_out_of_order_names_line(tmp_path):
 def test_missing_columns(tmp_path):
     p = _write(tmp_path, "source,dst,time\n0,1,1.0\n")
     with pytest.raises(UserError, match=r"missing column.*src.*t"):
-        read_events(p)
+        read_events(p, "csv")
+    assert read_events(p).meta["format"] == "tgb"  # auto: named TGB-style columns
+    with pytest.raises(UserError, match=r"missing the source column"):
+        read_events(_write(tmp_path, "a,b,c\n0,1,1\n", "abc.csv"))
 
 
 def test_node_id_errors(tmp_path):
@@ -104,3 +118,132 @@ def test_errors_name_the_file_line(tmp_path):
     p = _write(tmp_path, ",u,i,ts,label,idx\n0,1,3,2.0,0,1\n\n1,2,3,1.0,0,2\n", "ml_x.csv")
     with pytest.raises(UserError, match=r"ml_x.csv:4: events out of time order"):
         read_events(p)
+
+
+T0 = 1_700_000_000
+
+
+def _jodie(path, n=60):
+    g = np.random.default_rng(0)
+    lines = ["user_id,item_id,timestamp,state_label,comma_separated_list_of_features"]
+    for k in range(n):
+        u, i = int(g.integers(0, 5)), int(g.integers(0, 6))
+        lines.append(f"{u},{i},{T0 + k}.0,0,{g.normal():.3f},{g.normal():.3f}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _tgb(path, n=60):
+    g = np.random.default_rng(1)
+    lines = ["ts,src,dst,w"]
+    for k in range(n):
+        lines.append(f"{T0 + k},user{int(g.integers(0, 5))},item{int(g.integers(0, 6))},1.0")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_jodie_csv_to_temporal_data(tmp_path):
+    p = _jodie(tmp_path / "wikipedia.csv")
+    data = read_temporal_data(p, "jodie")
+    assert isinstance(data, TemporalData)
+    rows = [r.split(",") for r in p.read_text().splitlines()[1:]]
+    users = torch.tensor([int(r[0]) for r in rows])
+    assert torch.equal(data.src, users)
+    assert torch.equal(data.dst, torch.tensor([int(r[1]) for r in rows]) + int(users.max()) + 1)
+    assert data.t.dtype == torch.float64 and torch.equal(
+        data.t - T0, torch.arange(60.0, dtype=torch.float64)
+    )
+    assert data.msg.shape == (60, 2)
+
+
+def test_dyglib_files_to_temporal_data(tmp_path):
+    s = read_events(_jodie(tmp_path / "w.csv"), "jodie")
+    csv = write_dyglib(s, tmp_path, "wiki")
+    assert np.load(tmp_path / "ml_wiki.npy")[0].tolist() == [0.0, 0.0]  # padding row
+    data = read_temporal_data(csv, "dyglib")
+    assert torch.equal(data.src, s.src) and torch.equal(data.dst, s.dst)
+    assert torch.equal(data.t, s.t) and torch.equal(data.msg, s.msg)
+
+
+def test_tgb_edge_list_relabels_in_order_of_appearance(tmp_path):
+    p = tmp_path / "tgbl.csv"
+    p.write_text("source,destination,timestamp\nb,a,1\nc,b,2\na,d,3\n")
+    s = read_events(p, "tgb")
+    assert s.meta["node_ids"] == ["b", "a", "c", "d"]
+    assert s.src.tolist() == [0, 2, 1] and s.dst.tolist() == [1, 0, 3]
+    bip = read_events(_tgb(tmp_path / "r.csv"), "tgb", bipartite=True)
+    assert bip.bipartite and int(bip.src.max()) < int(bip.dst.min())
+    assert all(n.startswith("user") for n in bip.meta["node_ids"][: bip.num_src_nodes])
+    assert read_events(tmp_path / "r.csv").meta["format"] == "tgb"  # auto-detected
+    assert bip.msg_dim == 1  # the weight column
+
+
+def test_tgb_bad_rows_name_the_line(tmp_path):
+    p = tmp_path / "bad.csv"
+    p.write_text("ts,src,dst\n1,a,b\n2,a\n")
+    with pytest.raises(UserError, match=r"bad.csv:3: expected 3 fields"):
+        read_events(p, "tgb")
+
+
+@pytest.mark.parametrize("fmt", ["jodie", "dyglib", "tgb"])
+def test_cli_train_evaluate_each_format(tmp_path, fmt):
+    if fmt == "jodie":
+        data = _jodie(tmp_path / "w.csv")
+    elif fmt == "tgb":
+        data = _tgb(tmp_path / "r.csv")
+    else:
+        data = write_dyglib(read_events(_jodie(tmp_path / "w.csv"), "jodie"), tmp_path, "w")
+    r = CliRunner()
+    ck = tmp_path / "ck"
+    res = r.invoke(
+        app,
+        [
+            "train",
+            "--data",
+            str(data),
+            "--format",
+            fmt,
+            "--model",
+            "tgat",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "10",
+            "--out",
+            str(ck),
+            "--protocol",
+            "transductive-only",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert json.loads((ck / "model_config.json").read_text())["format"] == fmt
+    res = r.invoke(app, ["evaluate", "--checkpoint", str(ck), "--data", str(data), "--k", "2"])
+    assert res.exit_code == 0, res.output
+    assert 0 <= json.loads(res.output)["ap"] <= 1
+
+
+def test_every_registered_model_is_reachable_from_the_cli(tmp_path):
+    from dyngraph_survey_models.registry import CT_MODELS
+
+    data = _jodie(tmp_path / "w.csv")
+    r = CliRunner()
+    for name in CT_MODELS:
+        res = r.invoke(
+            app,
+            [
+                "train",
+                "--data",
+                str(data),
+                "--model",
+                name,
+                "--epochs",
+                "1",
+                "--batch-size",
+                "20",
+                "--out",
+                str(tmp_path / name),
+                "--protocol",
+                "transductive-only",
+            ],
+        )
+        assert res.exit_code == 0, (name, res.output)

@@ -1,13 +1,22 @@
 """Chronological training, the no-leakage guarantee and statelessness of evaluation."""
 
 import itertools
+import warnings
 
 import pytest
 import torch
 from dyngraph_survey_models.config import TrainConfig
+from dyngraph_survey_models.data import EventStream
 from dyngraph_survey_models.models import JODIE, TGAT, TGN, EdgeBank, StaticEmbedding
 from dyngraph_survey_models.negatives import NegativeSampler
-from dyngraph_survey_models.protocol import batches, evaluate, replay, train_model
+from dyngraph_survey_models.protocol import (
+    batches,
+    eval_sampler,
+    evaluate,
+    history_end,
+    replay,
+    train_model,
+)
 from dyngraph_survey_models.splits import chronological_split
 from sklearn.metrics import average_precision_score, roc_auc_score
 
@@ -247,3 +256,105 @@ def test_pooled_ap_auc_match_sklearn(small_stream):
     s = torch.cat([pos, neg0]).tolist()
     assert m.ap == pytest.approx(average_precision_score(y, s), abs=1e-12)
     assert m.auc == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+
+
+def test_test_sampler_history_ends_at_end_of_validation(small_stream):
+    sp = chronological_split(small_stream)
+    for neg in ("historical", "inductive"):
+        assert eval_sampler(sp, "test", neg).last_observed_time == sp.test_time
+        assert eval_sampler(sp, "val", neg).last_observed_time == sp.val_time
+        assert eval_sampler(sp, "test", neg, inductive=True).last_observed_time == sp.test_time
+    assert float(sp.val.t.max()) <= history_end(sp, "test") < float(sp.test.t.min())
+    assert float(sp.train.t.max()) <= history_end(sp, "val") < float(sp.val.t.min())
+
+
+def test_test_inductive_negatives_exclude_validation_edges():
+    # a stream with many distinct edges so the inductive pool never runs dry
+    g = torch.Generator().manual_seed(0)
+    n, e = 400, 3000
+    src = torch.randint(0, 200, (e,), generator=g)
+    dst = torch.randint(200, n, (e,), generator=g)
+    s = EventStream(
+        src,
+        dst,
+        torch.arange(e, dtype=torch.float64),
+        num_nodes=n,
+        bipartite=True,
+        num_src_nodes=200,
+    )
+    sp = chronological_split(s, protocol="transductive-only")
+    sampler = eval_sampler(sp, "test", "inductive")
+    upto_val = set(
+        zip(s.src[s.t <= sp.test_time].tolist(), s.dst[s.t <= sp.test_time].tolist(), strict=False)
+    )
+    part = sp.test
+    checked = 0
+    for sl in batches(part, 20):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a fill with random pairs would fail the test
+            try:
+                ns, nd = sampler.sample(
+                    part.src[sl], part.dst[sl], float(part.t[sl][0]), float(part.t[sl][-1])
+                )
+            except UserWarning:
+                continue
+        pairs = set(zip(ns.view(-1).tolist(), nd.view(-1).tolist(), strict=False))
+        seen = set(
+            zip(
+                s.src[s.t < part.t[sl][0]].tolist(),
+                s.dst[s.t < part.t[sl][0]].tolist(),
+                strict=False,
+            )
+        )
+        assert pairs <= seen and not pairs & upto_val  # seen in test so far, never by val end
+        checked += 1
+    assert checked >= 10
+
+
+def test_pool_excludes_the_whole_batch_window():
+    # history: edges A=(0,10), B=(1,11), C=(2,12); the window [5, 7] holds B and C again,
+    # but only B is passed as a positive (e.g. inductive scoring of a subset of the batch)
+    src = torch.tensor([0, 1, 2, 3, 1, 2])
+    dst = torch.tensor([10, 11, 12, 13, 11, 12])
+    t = torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0, 7.0], dtype=torch.float64)
+    s = EventStream(src, dst, t, num_nodes=14, bipartite=True, num_src_nodes=4)
+    for strategy, allowed in (("historical", {(0, 10), (3, 13)}), ("inductive", {(3, 13)})):
+        for seed in range(20):
+            sampler = NegativeSampler(strategy, s, last_observed_time=3.0, seed=seed)
+            ns, nd = sampler.sample(torch.tensor([1]), torch.tensor([11]), 5.0, 7.0, k=1)
+            assert (int(ns), int(nd)) in allowed, (strategy, seed)
+
+
+DYGLIB_MODELS = {
+    "tgn": lambda n: TGN(n, memory_dim=8, time_dim=4, embedding_dim=8, num_neighbors=4),
+    "tgat": lambda n: TGAT(n, time_dim=4, embedding_dim=8, num_neighbors=3),
+    "jodie": lambda n: JODIE(n, memory_dim=8, time_dim=4, embedding_dim=8),
+    "edgebank": lambda n: EdgeBank(n),
+}
+
+
+@pytest.mark.parametrize("negatives", ["historical", "inductive"])
+@pytest.mark.parametrize("name", list(DYGLIB_MODELS))
+def test_future_invariance_with_historical_and_inductive_negatives(name, negatives, small_stream):
+    s = small_stream
+    sp = chronological_split(s, protocol="transductive-only")
+    torch.manual_seed(0)
+    model = DYGLIB_MODELS[name](s.num_nodes)
+    train_model(model, sp, TrainConfig(epochs=1, batch_size=50, progress=False))
+    cuts = (sp.val_time, sp.test_time)
+    kw = dict(negatives=negatives, k=3, batch_size=20, return_scores=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        base = evaluate(model, sp, "test", **kw).scores
+        t_cut = float(sp.test.t[60])
+        keep = s.t < t_cut
+        perm = torch.randperm(int((~keep).sum()), generator=torch.Generator().manual_seed(5))
+        altered = s.select(torch.arange(len(s)))
+        altered.dst = torch.cat([s.dst[keep], s.dst[~keep][perm]])
+        altered.src = torch.cat([s.src[keep], s.src[~keep].flip(0)])
+        other = chronological_split(altered, protocol="transductive-only", cut_times=cuts)
+        got = evaluate(model, other, "test", **kw).scores
+    n_before = int((sp.test.t < t_cut).sum())
+    assert torch.equal(got["pos"][:n_before], base["pos"][:n_before])
+    assert torch.equal(got["neg"][:n_before], base["neg"][:n_before])
+    assert not torch.equal(got["pos"], base["pos"])  # the alteration did change later scores

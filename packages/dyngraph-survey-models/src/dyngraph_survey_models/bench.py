@@ -9,7 +9,7 @@ over 10 snapshots of N nodes. Runs on 1 torch thread (``Paper(bench_threads=1)``
 
 from __future__ import annotations
 
-from papershelf.bench import BenchReport, compare
+from papershelf.bench import BenchReport, compare, growth_notes
 
 __all__ = ["run"]
 
@@ -102,6 +102,41 @@ def _snapshot_step(model, snaps):
     return lambda: step(snaps)
 
 
+def _growth(sizes, warmup: int = 1, repeats: int = 2) -> list:
+    """One TGN training epoch (ours and PyG's loop, dims 100) on streams of ``sizes`` events
+    (70 % train), round-robin: how the cost grows with the events (with
+    memory, neighbour lists and the event buffer all growing)."""
+    from dyngraph_survey_models.models import TGN
+    from dyngraph_survey_models.splits import chronological_split
+    from dyngraph_survey_models.synthetic import drifting_bipartite
+
+    rows = []
+    for size in sizes:
+        stream = drifting_bipartite(
+            num_users=1000, num_items=1000, num_events=size, msg_dim=4, seed=0
+        )
+        splits = chronological_split(stream, protocol="transductive-only")
+        n, e_train = stream.num_nodes, len(splits.train)
+        cases = {
+            "growth: pyg-reference TGN": _pyg_reference_epoch(stream, e_train),
+            "growth: TGN (dims 100)": _our_epoch(
+                TGN(n, 4, memory_dim=100, time_dim=100, embedding_dim=100), splits
+            ),
+        }
+        grow = compare(
+            cases,
+            baseline="growth: pyg-reference TGN",
+            params={"events": size, "train_events": e_train},
+            warmup=warmup,
+            repeats=repeats,
+            round_robin=True,
+        )
+        for r in grow:
+            r.params["events_per_s"] = round(e_train / r.median_s)
+        rows.extend(grow)
+    return rows
+
+
 def run(quick: bool = True) -> BenchReport:
     import torch
 
@@ -126,7 +161,7 @@ def run(quick: bool = True) -> BenchReport:
         ),
         "TGN (quick dims 32/16/32)": _our_epoch(TGN(n, 4), splits),
         "JODIE": _our_epoch(JODIE(n, 4), splits),
-        "TGAT (1 layer)": _our_epoch(TGAT(n, 4), splits),
+        "TGAT (2 layers, 10 uniform neighbours)": _our_epoch(TGAT(n, 4), splits),
         "StaticEmbedding": _our_epoch(StaticEmbedding(n), splits),
         "EdgeBank (observe only)": lambda: (eb.reset_state(), replay(eb, splits.train)),
     }
@@ -156,10 +191,18 @@ def run(quick: bool = True) -> BenchReport:
         for r in srows:
             r.params["ms_per_snapshot"] = round(1000 * r.median_s / 10, 2)
         rows.extend(srows)
+    growth = (
+        _growth((4_000, 16_000), warmup=0, repeats=2)
+        if quick
+        else _growth((10_000, 100_000, 1_000_000))
+    )
+    rows.extend(growth)
     notes = [
         f"drifting_bipartite, {events} events (train {e_train}), 4 random edge features, batch 200, 1 torch thread",
         "first block: one training epoch, ratio to PyG's examples/tgn.py loop on the same data",
         "second block: forward+backward over 10 snapshots (5N random edges each), ratio to GConvGRU",
+        "growth block: one TGN epoch vs events (1000 users x 1000 items), ratio to PyG's loop at each size",
+        *growth_notes(growth, "events"),
     ]
     return BenchReport(
         "dyngraph: training speed", rows, baseline="pyg-reference TGN (dims 100)", notes=notes

@@ -54,6 +54,14 @@ def train(
         bool,
         typer.Option("--bipartite", help="Sources and destinations are disjoint (users -> items)."),
     ] = False,
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="auto, csv (src,dst,t,...), jodie (user,item,timestamp,state_label,...), "
+            "dyglib (ml_<name>.csv + .npy) or tgb (named source/destination/timestamp columns).",
+        ),
+    ] = "auto",
 ) -> None:
     """Train a continuous-time model on the chronological train split and save a checkpoint."""
     from dyngraph_survey_models.config import TrainConfig
@@ -61,7 +69,14 @@ def train(
 
     config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed)
     val = train_run(
-        data, out, model=model, config=config, protocol=protocol, sort=sort, bipartite=bipartite
+        data,
+        out,
+        model=model,
+        config=config,
+        protocol=protocol,
+        sort=sort,
+        bipartite=bipartite,
+        format=format,
     )
     typer.echo(f"val AP {val.ap:.4f}  AUC {val.auc:.4f}  MRR {val.mrr:.4f}; checkpoint: {out}")
 
@@ -81,12 +96,23 @@ def evaluate_cmd(
         bool, typer.Option("--inductive", help="Score only events touching held-out new nodes.")
     ] = False,
     sort: Annotated[bool, typer.Option("--sort", help="Stable-sort events by time.")] = False,
+    format: Annotated[
+        str | None,
+        typer.Option("--format", help="As for train (default: the format recorded by train)."),
+    ] = None,
 ) -> None:
     """Evaluate a checkpoint on the val/test split (prints JSON metrics)."""
     from dyngraph_survey_models.workflow import evaluate_run
 
     m = evaluate_run(
-        checkpoint, data, negatives=negatives, split=split, k=k, inductive=inductive, sort=sort
+        checkpoint,
+        data,
+        negatives=negatives,
+        split=split,
+        k=k,
+        inductive=inductive,
+        sort=sort,
+        format=format,
     )
     typer.echo(json.dumps(m.as_dict(), indent=2))
 

@@ -5,8 +5,12 @@ An :class:`EventStream` is a continuous-time dynamic graph: time-ordered interac
 losslessly to and from PyG's :class:`torch_geometric.data.TemporalData`.
 
 Readers: DyGLib processed files (``ml_<name>.csv`` + ``ml_<name>.npy``; 1-based ids with an
-all-zero padding row 0), raw JODIE/DyGLib CSV (``user,item,timestamp,state_label,f1...``) and a
-plain ``src,dst,t[,features...]`` CSV. Every error names the file, the line and the field.
+all-zero padding row 0), raw JODIE/DyGLib CSV (``user,item,timestamp,state_label,f1...``),
+TGB-style edge lists (a header naming source / destination / timestamp columns, e.g.
+``source,destination,timestamp`` or ``ts,src,dst,w``; any ids, relabelled 0..N-1 in order of
+first appearance; other columns become edge features) and a plain ``src,dst,t[,features...]``
+CSV. :func:`read_temporal_data` returns PyG ``TemporalData``. Every error names the file, the
+line and the field.
 """
 
 from __future__ import annotations
@@ -21,7 +25,21 @@ import numpy as np
 import torch
 from papershelf.errors import UserError
 
-__all__ = ["EventStream", "read_events", "write_csv", "write_dyglib"]
+__all__ = [
+    "FORMATS",
+    "MAX_NODES",
+    "EventStream",
+    "read_events",
+    "read_temporal_data",
+    "write_csv",
+    "write_dyglib",
+]
+
+FORMATS = ("auto", "csv", "jodie", "dyglib", "tgb")
+MAX_NODES = 10_000_000  # integer ids above this are refused (a typo would allocate GBs)
+_TGB_SRC = ("source", "src", "u", "head", "user_id", "user")
+_TGB_DST = ("destination", "dst", "i", "tail", "item_id", "item")
+_TGB_T = ("timestamp", "ts", "t", "time")
 
 
 @dataclass
@@ -193,7 +211,7 @@ def read_events(
     Args:
         path: a CSV file (``src,dst,t[,f...]`` or JODIE ``user,item,timestamp,state_label,f...``)
             or a DyGLib ``ml_<name>.csv`` (its ``ml_<name>.npy`` beside it is read when present).
-        format: ``"auto"`` (from the header), ``"csv"``, ``"jodie"`` or ``"dyglib"``.
+        format: ``"auto"`` (from the header), ``"csv"``, ``"jodie"``, ``"dyglib"`` or ``"tgb"``.
         sort: stable-sort by time instead of refusing out-of-order events.
         num_nodes: refuse ids ``>= num_nodes`` (default: max id + 1).
         bipartite: override (JODIE/DyGLib files default to bipartite, plain CSV to not).
@@ -203,6 +221,8 @@ def read_events(
         raise UserError(f"data: {path} is not a file")
     with path.open(newline="") as fh:
         rows = list(csv.reader(fh))
+    if format not in FORMATS:
+        raise UserError(f"format: {format!r} is not one of {', '.join(FORMATS)}")
     if not rows:
         raise UserError(f"{path}: empty file (expected a header line)")
     header = [h.strip() for h in rows[0]]
@@ -211,13 +231,15 @@ def read_events(
             format = "dyglib"
         elif header[:3] == ["user", "item", "timestamp"] or header[:2] == ["user_id", "item_id"]:
             format = "jodie"
-        else:
+        elif {"src", "dst", "t"} <= set(header):
             format = "csv"
-    if format not in ("csv", "jodie", "dyglib"):
-        raise UserError(f"format: {format!r} is not one of auto, csv, jodie, dyglib")
+        else:
+            format = "tgb"
     body = rows[1:]
     if format == "dyglib":
         return _read_dyglib(path, header, body, sort, bipartite)
+    if format == "tgb":
+        return _read_tgb(path, header, body, sort, num_nodes, bipartite)
     need = ["src", "dst", "t"] if format == "csv" else ["user", "item", "timestamp"]
     if format == "csv":
         missing = [c for c in need if c not in header]
@@ -233,7 +255,10 @@ def read_events(
                 f"{path}: missing columns; JODIE files need user,item,timestamp,state_label,f..."
             )
         ci = [0, 1, 2]
-        fcols = list(range(4, len(header)))
+        # JODIE's header names one "comma_separated_list_of_features" column; the feature
+        # width is that of the first event row, and every row must match it
+        first = next((r for r in rows[1:] if r), header)
+        fcols = list(range(4, max(len(first), 4)))
     src, dst, t, feats, labels, lines = [], [], [], [], [], []
     for k, row in enumerate(body):
         line = k + 2
@@ -264,6 +289,7 @@ def read_events(
         )
         if src[-1] < 0 or dst[-1] < 0:
             raise UserError(f"{path}:{line}: node ids must be >= 0, got {src[-1]},{dst[-1]}")
+        _check_id_size(path, line, max(src[-1], dst[-1]), num_nodes)
     if not t:
         raise UserError(f"{path}: no events after the header")
     lines, t, src, dst, feats, labels = _in_time_order(
@@ -291,6 +317,89 @@ def read_events(
     )
 
 
+def _check_id_size(path: Path, line: int, node: int, num_nodes: int | None) -> None:
+    if num_nodes is not None and node >= num_nodes:
+        raise UserError(f"{path}:{line}: node id must be < num_nodes={num_nodes}, got {node}")
+    if node >= MAX_NODES:
+        raise UserError(
+            f"{path}:{line}: node id must be < {MAX_NODES:,} (ids index a node table), got "
+            f"{node}; relabel the ids or read the file with --format tgb (any ids)"
+        )
+
+
+def _read_tgb(path: Path, header, body, sort, num_nodes, bipartite) -> EventStream:
+    """TGB-style edge list: named source/destination/timestamp columns (see module docstring)."""
+
+    def find(names, role):
+        for j, h in enumerate(header):
+            if h.lower() in names:
+                return j
+        raise UserError(
+            f"{path}: missing the {role} column (one of {', '.join(names)}); header: {','.join(header)}"
+        )
+
+    cs, cd, ct = find(_TGB_SRC, "source"), find(_TGB_DST, "destination"), find(_TGB_T, "timestamp")
+    fcols = [j for j in range(len(header)) if j not in (cs, cd, ct)]
+    ids: dict[str, int] = {}
+    src, dst, t, feats, lines = [], [], [], [], []
+    for k, row in enumerate(body):
+        line = k + 2
+        if not row:
+            continue
+        if len(row) != len(header):
+            raise UserError(
+                f"{path}:{line}: expected {len(header)} fields like the header, got {len(row)}"
+            )
+        lines.append(line)
+        a, b = row[cs].strip(), row[cd].strip()
+        if not a or not b:
+            raise UserError(f"{path}:{line}: empty node id")
+        tv = _num(row[ct], path, line, header[ct])
+        if tv < 0:
+            raise UserError(f"{path}:{line}: {header[ct]} must be >= 0, got {tv}")
+        src.append(ids.setdefault(a, len(ids)))
+        dst.append(ids.setdefault(b, len(ids)))
+        t.append(tv)
+        feats.append([_num(row[j], path, line, header[j]) for j in fcols])
+    if not t:
+        raise UserError(f"{path}: no events after the header")
+    lines, t, src, dst, feats = _in_time_order(path, sort, lines, t, src, dst, feats)
+    if num_nodes is not None and len(ids) > num_nodes:
+        raise UserError(f"{path}: {len(ids)} distinct node ids, more than num_nodes={num_nodes}")
+    is_bip = bool(bipartite)
+    if is_bip and set(src) & set(dst):
+        raise UserError(f"{path}: bipartite: a node id occurs as both source and destination")
+    msg = torch.tensor(feats, dtype=torch.float32).reshape(len(t), len(fcols))
+    stream_src, stream_dst = torch.tensor(src), torch.tensor(dst)
+    if is_bip:  # relabel: sources first, then destinations
+        us, ud = torch.unique(stream_src), torch.unique(stream_dst)
+        remap = torch.empty(len(ids), dtype=torch.long)
+        remap[us] = torch.arange(us.numel())
+        remap[ud] = torch.arange(ud.numel()) + us.numel()
+        stream_src, stream_dst = remap[stream_src], remap[stream_dst]
+        inv = torch.empty(len(ids), dtype=torch.long)
+        inv[remap] = torch.arange(len(ids))
+        names = list(ids)
+        node_ids = [names[int(j)] for j in inv]
+    else:
+        node_ids = list(ids)
+    return EventStream(
+        stream_src,
+        stream_dst,
+        torch.tensor(t, dtype=torch.float64),
+        msg,
+        num_nodes=num_nodes if num_nodes is not None else len(ids),
+        bipartite=is_bip,
+        num_src_nodes=int(stream_src.max()) + 1 if is_bip else None,
+        meta={"node_ids": node_ids, "format": "tgb"},
+    )
+
+
+def read_temporal_data(path: str | Path, format: str = "auto", **kwargs):
+    """:func:`read_events` as PyG ``TemporalData(src, dst, t (float64), msg[, y])``."""
+    return read_events(path, format, **kwargs).to_pyg()
+
+
 def _read_dyglib(path: Path, header, body, sort, bipartite) -> EventStream:
     missing = [c for c in ("u", "i", "ts", "label", "idx") if c not in header]
     if missing:
@@ -315,6 +424,7 @@ def _read_dyglib(path: Path, header, body, sort, bipartite) -> EventStream:
         idx.append(int(_num(row[col["idx"]], path, line, "idx", integer=True)))
         if u[-1] < 1 or i[-1] < 1:
             raise UserError(f"{path}:{line}: DyGLib ids are 1-based, got u={u[-1]}, i={i[-1]}")
+        _check_id_size(path, line, max(u[-1], i[-1]) - 1, None)
     if not ts:
         raise UserError(f"{path}: no events after the header")
     _, ts, u, i, lab, idx = _in_time_order(path, sort, lines, ts, u, i, lab, idx)

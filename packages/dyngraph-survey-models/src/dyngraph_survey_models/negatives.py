@@ -4,10 +4,14 @@
   (bipartite: the items), redrawing any that equals the positive destination.
 - ``historical``: draw whole (src, dst) pairs, without replacement (per negative column, so
   column 0 is exactly DyGLib's one-negative draw), from the unique edges seen
-  before the batch (t < batch start), minus the batch's own edges; any shortfall is filled with
-  random pairs that avoid the batch.
-- ``inductive``: the same, from edges seen before the batch that never occurred during
-  training (t <= ``last_observed_time``, the end of training).
+  before the batch (t < batch start), minus every edge of the batch window
+  (``batch_start <= t <= batch_end`` in the sampler's stream, as DyGLib's
+  ``get_unique_edges_between_start_end_time``, plus the given positives); any shortfall is
+  filled with random pairs that avoid the batch.
+- ``inductive``: the same, from edges seen before the batch that were not observed by the
+  end of the history of the split being scored (t <= ``last_observed_time``): DyGLib gives the
+  validation samplers the end of training and the test samplers the end of validation
+  (``protocol.history_end``).
 """
 
 from __future__ import annotations
@@ -45,7 +49,8 @@ class NegativeSampler:
         strategy: one of :data:`STRATEGIES`.
         stream: the full event stream (history is read from it; the id space and the
             destination set come from it).
-        last_observed_time: end of training (for ``inductive``).
+        last_observed_time: end of the history before the scored split (for ``inductive``):
+            end of training for val, end of validation for test (DyGLib).
         seed: the generator's seed; a fresh sampler with the same seed draws the same negatives.
         candidates: restrict random destinations to these ids (training uses the train
             destinations so held-out new nodes stay unseen).
@@ -71,6 +76,8 @@ class NegativeSampler:
             torch.arange(stream.num_src_nodes) if stream.bipartite else self.candidates
         )
         self.n = stream.num_nodes
+        self._t = stream.t.to(torch.float64)
+        self._keys = stream.src * self.n + stream.dst
         self.gen = torch.Generator().manual_seed(seed)
         self._warned = False
 
@@ -90,7 +97,9 @@ class NegativeSampler:
         batch_end: float | None = None,
         k: int = 1,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Negatives for the positives ``(src (B,), dst (B,))`` of a batch starting at ``batch_start``.
+        """Negatives for the positives ``(src (B,), dst (B,))`` of a batch spanning
+        ``[batch_start, batch_end]`` (``batch_end`` defaults to ``batch_start``). Historical and
+        inductive pools exclude every edge of the stream in that window, not only the positives.
 
         Returns:
             ``(neg_src (B, k), neg_dst (B, k))``.
@@ -98,14 +107,22 @@ class NegativeSampler:
         b = src.numel()
         if self.strategy == "random":
             return src.view(-1, 1).expand(b, k).clone(), self._random_dst(dst, k)
-        s = self.stream
-        tt = s.t.to(torch.float64)
-        seen = tt < float(batch_start)
-        pool = torch.unique(s.src[seen] * self.n + s.dst[seen])
+        start = float(batch_start)
+        end = start if batch_end is None else float(batch_end)
+        # the stream is in time order: prefix/window positions by binary search
+        lo = int(torch.searchsorted(self._t, torch.tensor([start], dtype=torch.float64)))
+        hi = int(torch.searchsorted(self._t, torch.tensor([end], dtype=torch.float64), right=True))
+        pool = torch.unique(self._keys[:lo])
         if self.strategy == "inductive":
-            tr = tt <= float(self.last_observed_time)
-            pool = pool[~torch.isin(pool, s.src[tr] * self.n + s.dst[tr])]
-        batch_keys = torch.unique(src * self.n + dst)
+            obs = int(
+                torch.searchsorted(
+                    self._t,
+                    torch.tensor([float(self.last_observed_time)], dtype=torch.float64),
+                    right=True,
+                )
+            )
+            pool = pool[~torch.isin(pool, self._keys[:obs])]
+        batch_keys = torch.unique(torch.cat([self._keys[lo:hi], src * self.n + dst]))
         pool = pool[~torch.isin(pool, batch_keys)]
         cols = [self._draw(pool, batch_keys, b, batch_start) for _ in range(k)]
         pick = torch.stack(cols, dim=1)  # (B, k): each column is one DyGLib-style draw

@@ -44,7 +44,9 @@ __all__ = [
     "Metrics",
     "TrainHistory",
     "batches",
+    "eval_sampler",
     "evaluate",
+    "history_end",
     "replay",
     "train_model",
 ]
@@ -105,6 +107,31 @@ def replay(model, stream: EventStream, batch_size: int = 200) -> None:
         model.observe(stream.src[sl], stream.dst[sl], stream.t[sl], stream.msg[sl])
 
 
+def history_end(splits: Splits, split: str) -> float:
+    """The end of the history a model has seen before scoring ``split`` (DyGLib's
+    ``last_observed_time``): the end of training (``val_time``) for val, the end of validation
+    (``test_time``) for test. Inductive negatives are edges seen before a batch but not by
+    this time."""
+    if split == "val":
+        return splits.val_time
+    if split == "test":
+        return splits.test_time
+    raise UserError(f"split: {split!r} is not one of val, test")
+
+
+def eval_sampler(
+    splits: Splits, split: str, negatives: str, inductive: bool = False, seed: int | None = None
+) -> NegativeSampler:
+    """The negative sampler :func:`evaluate` uses for ``split``: drawn over the full stream,
+    end of history :func:`history_end`, fixed seed :data:`EVAL_SEEDS` unless ``seed`` is given."""
+    return NegativeSampler(
+        negatives,
+        splits.full,
+        last_observed_time=history_end(splits, split),
+        seed=EVAL_SEEDS[(split, inductive)] if seed is None else seed,
+    )
+
+
 @torch.no_grad()
 def evaluate(
     model,
@@ -120,7 +147,9 @@ def evaluate(
     """Evaluate a continuous-time model on ``split`` ("val" or "test").
 
     The model is reset, replays the history, then for each batch of the split: draws negatives
-    (fixed seed per split/setting: val 0, new-node val 1, test 2, new-node test 3), scores the
+    (fixed seed per split/setting: val 0, new-node val 1, test 2, new-node test 3; historical
+    and inductive pools exclude every edge of the batch window, and the end of history is
+    :func:`history_end`, as DyGLib), scores the
     positives and K negatives, and observes the batch. With ``inductive=True`` only events with
     a new-node endpoint are scored, but every event of the split is observed in order.
 
@@ -128,6 +157,8 @@ def evaluate(
         :class:`Metrics`; with ``return_scores`` also ``scores = {"pos": (P,), "neg": (P, K),
         "event": (P,) indices into the split}``.
     """
+    if not isinstance(k, int) or k < 1:
+        raise UserError(f"k: must be an integer >= 1 (negatives per positive), got {k}")
     part = splits.part(split, inductive=False)
     if len(part) == 0:
         raise UserError(f"split: the {split} part has no events")
@@ -147,12 +178,7 @@ def evaluate(
     model.eval()
     model.reset_state()
     replay(model, splits.history_before(split), batch_size)
-    sampler = NegativeSampler(
-        negatives,
-        splits.full,
-        last_observed_time=splits.val_time,
-        seed=EVAL_SEEDS[(split, inductive)] if seed is None else seed,
-    )
+    sampler = eval_sampler(splits, split, negatives, inductive, seed)
     pos_all, neg_all, ev_all, batch_aps = [], [], [], []
     for sl in batches(part, batch_size):
         src, dst, t, msg = part.src[sl], part.dst[sl], part.t[sl], part.msg[sl]

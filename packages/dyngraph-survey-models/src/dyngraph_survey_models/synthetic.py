@@ -102,6 +102,11 @@ def drifting_bipartite(
         "user_community": user_comm.tolist(),
         "item_community": item_comm.tolist(),
         "drift_period": drift_period,
+        "num_communities": num_communities,
+        "num_users": num_users,
+        "num_items": num_items,
+        "noise": noise,
+        "repeat_prob": repeat_prob,
         "kind": [("repeat", "community", "noise")[k] for k in kind],
         "preferred": preferred.tolist(),
     }

@@ -18,6 +18,8 @@ from papershelf.errors import UserError
 from dyngraph_survey_models.config import NEGATIVES, SPLIT_PROTOCOLS, ModelConfig, TrainConfig
 from dyngraph_survey_models.registry import CT_MODELS
 
+FORMATS = ("auto", "csv", "jodie", "dyglib", "tgb")  # = data.FORMATS (kept light: no torch)
+
 __all__ = ["GENERATORS", "evaluate_run", "generate_data", "train_run"]
 
 GENERATORS = ("drifting", "stationary", "periodic-tkg")
@@ -29,6 +31,20 @@ def _quiet() -> None:
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"torch\.jit")
 
 
+def _check_out_dir(out: Path) -> None:
+    """Refuse an output folder that is a file or cannot be written, before any training."""
+    import os
+
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"out: {out} is a file; give a folder for the checkpoint")
+    parent = out if out.exists() else next((p for p in out.parents if p.exists()), Path("."))
+    if not parent.is_dir():
+        raise UserError(f"out: {parent} is a file; give a folder for the checkpoint")
+    if not os.access(parent, os.W_OK):
+        raise UserError(f"out: {parent} is not writable")
+
+
 def train_run(
     data: Path,
     out: Path,
@@ -38,12 +54,15 @@ def train_run(
     protocol: str = "tgn",
     sort: bool = False,
     bipartite: bool = False,
+    format: str = "auto",
 ):
     """Train ``model`` on the chronological train split of the events in ``data``, save a
     checkpoint in ``out`` and return the validation :class:`~dyngraph_survey_models.protocol.Metrics`."""
     check_choice("model", model, CT_MODELS)
     check_choice("protocol", protocol, SPLIT_PROTOCOLS)
+    check_choice("format", format, FORMATS)
     config = config or TrainConfig()
+    _check_out_dir(out)
     _quiet()
     import torch
     from papershelf.checkpoint import save_weights
@@ -53,7 +72,7 @@ def train_run(
     from dyngraph_survey_models.registry import build_model
     from dyngraph_survey_models.splits import chronological_split
 
-    stream = read_events(data, sort=sort, bipartite=bipartite or None)
+    stream = read_events(data, format, sort=sort, bipartite=bipartite or None)
     splits = chronological_split(stream, protocol=protocol)
     model_config = ModelConfig(
         model=model, num_nodes=stream.num_nodes, msg_dim=stream.msg_dim, bipartite=stream.bipartite
@@ -61,7 +80,8 @@ def train_run(
     torch.manual_seed(config.seed)
     net = build_model(model_config.model, model_config.num_nodes, model_config.msg_dim)
     hist = train_model(net, splits, config)
-    val = evaluate(net, splits, "val", batch_size=config.batch_size)
+    k_val = max(1, min(20, stream.dst_candidates().numel() - 1))  # small files: fewer negatives
+    val = evaluate(net, splits, "val", k=k_val, batch_size=config.batch_size)
     record: dict[str, Any] = {
         **model_config.to_dict(),
         "train": {
@@ -72,6 +92,7 @@ def train_run(
             "protocol": protocol,
         },
         "data": str(data),
+        "format": format,
         "losses": hist.losses,
         "train_events_per_s": hist.events_per_s,
         "val": val.as_dict(),
@@ -92,12 +113,19 @@ def evaluate_run(
     k: int = 20,
     inductive: bool = False,
     sort: bool = False,
+    format: str | None = None,
 ):
     """Evaluate a checkpoint written by :func:`train_run` on the ``split`` part of ``data``
     (the same event file it was trained on); returns the
     :class:`~dyngraph_survey_models.protocol.Metrics`."""
     check_choice("negatives", negatives, NEGATIVES)
     check_choice("split", split, ("val", "test"))
+    if format is not None:
+        check_choice("format", format, FORMATS)
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise UserError(f"k: must be an integer >= 1 (negatives per positive), got {k}")
+    if not Path(checkpoint).is_dir():
+        raise UserError(f"checkpoint: {checkpoint} is not a folder written by `dyngraph train`")
     _quiet()
     from papershelf.checkpoint import load_config, load_weights
 
@@ -113,7 +141,11 @@ def evaluate_run(
         {k: record[k] for k in ("model", "num_nodes", "msg_dim", "bipartite") if k in record}
     )
     stream = read_events(
-        data, sort=sort, num_nodes=model_config.num_nodes, bipartite=record.get("bipartite")
+        data,
+        format or record.get("format", "auto"),
+        sort=sort,
+        num_nodes=model_config.num_nodes,
+        bipartite=record.get("bipartite"),
     )
     if stream.msg_dim != model_config.msg_dim:
         raise UserError(

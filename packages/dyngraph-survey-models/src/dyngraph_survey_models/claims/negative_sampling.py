@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from papershelf.registry import Result, RunContext
 
-__all__ = ["run"]
+__all__ = ["run", "verdict"]
+
+
+def verdict(table: dict) -> tuple[float, bool, bool]:
+    """The rule fixed before the run, on ``{model: {negatives: {"ap": ...}}}``: returns
+    ``(EdgeBank's AP drop random -> historical, every model lower with historical, holds)``;
+    holds iff the drop is >= 0.2 and every model's AP(historical) < AP(random)."""
+    eb_drop = table["edgebank"]["random"]["ap"] - table["edgebank"]["historical"]["ap"]
+    every_lower = all(table[m]["historical"]["ap"] < table[m]["random"]["ap"] for m in table)
+    return eb_drop, every_lower, bool(eb_drop >= 0.2 and every_lower)
 
 
 def run(ctx: RunContext) -> Result:
@@ -39,14 +48,13 @@ def run(ctx: RunContext) -> Result:
         m: fit_and_score(m, stream, splits, cfg, ctx.seed, negatives=negs, k=cfg["k"])
         for m in ("edgebank", "tgn")
     }
-    eb_drop = table["edgebank"]["random"]["ap"] - table["edgebank"]["historical"]["ap"]
-    every_lower = all(table[m]["historical"]["ap"] < table[m]["random"]["ap"] for m in table)
+    eb_drop, every_lower, holds = verdict(table)
     return Result(
         metric="EdgeBank test AP drop, random -> historical negatives",
         ours=eb_drop,
         baseline=0.2,
         baseline_name="threshold (drop >= 0.2)",
-        holds=bool(eb_drop >= 0.2 and every_lower),
+        holds=holds,
         details={"models": table, "every_model_lower_with_historical": every_lower},
         config=cfg,
         note="holds if EdgeBank loses >= 0.2 AP and every model scores lower with historical than with random negatives",
