@@ -53,8 +53,10 @@ def test_readme_without_markers_or_unknown_paper_is_one_line(doc, tmp_path):
 def test_table_is_markdown_when_not_a_terminal(doc):
     from rich.console import Console
 
-    console = Console(record=True, width=80, force_terminal=False)
-    print_table(doc, console)
-    lines = console.export_text().splitlines()
+    import io
+
+    stream = io.StringIO()
+    print_table(doc, Console(file=stream, width=80, force_terminal=False))
+    lines = stream.getvalue().splitlines()
     assert lines[0].startswith("| paper | claim |")
     assert len(lines) == 2 + 3  # header, rule, one line per claim: nothing wrapped

@@ -104,7 +104,8 @@ def print_table(doc: dict[str, Any], console: Any) -> None:
     """The rich table on a wide terminal; Markdown rows anywhere else (a log, a file, a
     narrow window), where a boxed table would wrap every cell."""
     if not console.is_terminal or console.width < WIDE_TABLE_COLUMNS:
-        console.print("\n".join(_markdown_table(COLUMNS, table_rows(doc))), highlight=False)
+        text = "\n".join(_markdown_table(COLUMNS, table_rows(doc)))
+        console.print(text, highlight=False, markup=False, soft_wrap=True)
         return
     from rich.table import Table
 
