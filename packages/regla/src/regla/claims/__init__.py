@@ -1,0 +1,1 @@
+"""One module per claim of ``regla.paper.PAPER``; each defines ``run(ctx) -> Result``."""
