@@ -1,0 +1,1 @@
+"""One module per claim of the Integral Transformer paper (``run(ctx) -> Result``)."""
