@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 
@@ -181,3 +182,122 @@ def test_evaluate_on_a_user_halomi_copy(tmp_path, monkeypatch, capsys, shared_en
     report = json.loads((tmp_path / "o" / "report.json").read_text())
     assert list(report["ottawa"]["sentence"]["per_direction"]) == ["eng_Latn-deu_Latn"]
     assert "LaBSE cosine 0.78/0.72" in capsys.readouterr().out
+
+
+# --- table-driven bad inputs: one line on stderr, no traceback, exit code 2 (issue 27) ---
+
+GOOD = "the cat sat\nthe dog ran\n"
+HALOMI_HEADER = "src_lang\ttgt_lang\tsrc_text\tmt_text\tomit_spans\thall_spans\tclass_hall\tclass_omit\tdata_source"
+HALOMI_ROW = "eng_Latn\tdeu_Latn\ta b\ta b\ta b\ta b\t1_No\t1_No\tflores"
+
+
+def _files(tmp_path, src=GOOD, mt=GOOD):
+    for name, text in (("src.txt", src), ("mt.txt", mt)):
+        data = text if isinstance(text, bytes) else text.encode("utf-8")
+        (tmp_path / name).write_bytes(data)
+    return [str(tmp_path / "src.txt"), str(tmp_path / "mt.txt")]
+
+
+def _align(tmp_path, *extra, src=GOOD, mt=GOOD):
+    return ["align", *_files(tmp_path, src, mt), "--out", str(tmp_path / "o"), *extra]
+
+
+def _score(tmp_path, *extra, src=GOOD, mt=GOOD):
+    return ["score", *_files(tmp_path, src, mt), "--out", str(tmp_path / "o"), *extra]
+
+
+def _halomi(tmp_path, *rows):
+    (tmp_path / "h").mkdir()
+    (tmp_path / "h" / "halomi_core.tsv").write_text("\n".join([HALOMI_HEADER, *rows]) + "\n")
+    return ["evaluate", "--halomi", str(tmp_path / "h")]
+
+
+def _out_is_file(tmp_path):
+    (tmp_path / "taken").write_text("x")
+    return ["score", *_files(tmp_path), "--out", str(tmp_path / "taken")]
+
+
+def _out_under_file(tmp_path):
+    (tmp_path / "taken").write_text("x")
+    return ["score", *_files(tmp_path), "--out", str(tmp_path / "taken" / "sub")]
+
+
+CASES = {
+    "line counts differ": (lambda t: _align(t, mt="a b\n"), "first mismatch at line 2"),
+    "empty line": (lambda t: _align(t, src="a b\n\n", mt="a b\nc\n"), "src.txt:2: empty line"),
+    "blank line of spaces": (lambda t: _align(t, mt="a b\n  \n"), "mt.txt:2: empty line"),
+    "non-UTF-8 source": (lambda t: _align(t, src=b"a b\nc \xff d\n"), "src.txt:2: not UTF-8"),
+    "missing source file": (
+        lambda t: ["align", str(t / "nope.txt"), str(t / "nope2.txt")],
+        "no such file",
+    ),
+    "negative reg": (lambda t: _align(t, "--reg", "-1"), "reg"),
+    "NaN reg": (lambda t: _align(t, "--reg", "nan"), "reg"),
+    "reg not a number": (lambda t: _align(t, "--reg", "abc"), "--reg"),
+    "unknown option": (lambda t: _align(t, "--bogus", "3"), "--bogus"),
+    "bad solver": (lambda t: _align(t, "--solver", "bogus"), "solver"),
+    "plot out of range": (lambda t: _align(t, "--plot", "5"), "--plot: pair 5 does not exist"),
+    "bad device": (lambda t: _score(t, "--device", "bogus"), "device: must be cpu"),
+    "bad splitter": (lambda t: _score(t, "--splitter", "bogus"), "--splitter"),
+    "bad method": (lambda t: _score(t, "--method", "bogus"), "--method"),
+    "out is a file": (_out_is_file, "is a file"),
+    "out below a file": (_out_under_file, "is a file"),
+    "unloadable encoder": (
+        lambda t: _score(t, "--encoder", "no-org/no-model"),
+        "--encoder offline",
+    ),
+    "evaluate without data": (lambda t: ["evaluate"], "exactly one of --halomi"),
+    "evaluate bad methods": (
+        lambda t: ["evaluate", "--synthetic", "--methods", "bogus"],
+        "--methods",
+    ),
+    "evaluate bad difficulty": (
+        lambda t: ["evaluate", "--synthetic", "--difficulty", "x"],
+        "--difficulty",
+    ),
+    "evaluate n = 0": (lambda t: ["evaluate", "--synthetic", "--n", "0"], "--n"),
+    "halomi folder missing": (lambda t: ["evaluate", "--halomi", str(t / "none")], "not bundled"),
+    "halomi malformed row": (
+        lambda t: _halomi(t, HALOMI_ROW, "eng_Latn\tdeu_Latn\ta\tb"),
+        "halomi_core.tsv:3: malformed row: 4 tab-separated fields",
+    ),
+    "halomi bad class": (
+        lambda t: _halomi(t, HALOMI_ROW.replace("1_No\t1_No", "7_X\t1_No")),
+        "class_hall",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_input_gives_one_line_and_exit_2(case, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    make_args, message = CASES[case]
+    monkeypatch.setattr(sys, "argv", ["ottawa", *make_args(tmp_path)])
+    with pytest.raises(SystemExit) as exc:
+        cli.main()
+    out = capsys.readouterr()
+    assert exc.value.code == 2, (case, out.err)
+    assert "Traceback" not in out.err + out.out
+    lines = out.err.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("error: ") and message in lines[0], lines[0]
+    assert not (tmp_path / "o" / "scores.tsv").exists()
+
+
+def test_unicode_line_separator_stays_inside_its_line(tmp_path):
+    from ottawa.files import read_pair_files
+
+    src, mt = _files(tmp_path, "a\u2028b c\r\nd e\n", "x y\nz\u2029w\n")
+    a, b = read_pair_files(src, mt)
+    assert a == ["a\u2028b c", "d e"] and b == ["x y", "z\u2029w"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write a read-only folder")
+def test_read_only_out_is_refused(tmp_path):
+    from ottawa.files import check_out_dir
+
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    with pytest.raises(ValueError, match="not writable"):
+        check_out_dir(ro / "sub")

@@ -118,3 +118,102 @@ def test_sentence_pooling_of_a_cached_hub_name(encoder, tmp_path, monkeypatch):
     assert WordEncoder("some-org/not-cached", **kw).pooling == "mean"
     assert WordEncoder(str(tmp_path), **kw).pooling == "cls"  # a local folder
     assert encoder.pooling == "mean"  # the bundled MiniLM
+
+
+def test_cjk_splitter_cuts_han_and_kana_and_keeps_other_scripts():
+    from ottawa.encoder import split_words, word_spans
+
+    text = "我爱北京。 hello  wörld カタカナ"
+    assert split_words(text, "cjk") == [
+        "我",
+        "爱",
+        "北",
+        "京",
+        "。",
+        "hello",
+        "wörld",
+        "カ",
+        "タ",
+        "カ",
+        "ナ",
+    ]
+    assert split_words(text, "whitespace") == ["我爱北京。", "hello", "wörld", "カタカナ"]
+    assert [text[a:b] for a, b in word_spans(text, "cjk")] == split_words(text, "cjk")
+    with pytest.raises(ValueError, match="splitter"):
+        split_words(text, "bogus")
+
+
+def test_cjk_encoder_gives_one_vector_per_character(encoder):
+    from ottawa.encoder import WordEncoder
+
+    enc = WordEncoder(model=encoder.model, tokenizer=encoder.tokenizer, splitter="cjk")
+    (wv,) = enc.encode(["猫 sat 在垫子上"])
+    assert wv.words == ["猫", "sat", "在", "垫", "子", "上"] and wv.vectors.shape[0] == 6
+
+
+def test_labse_style_dense_tanh_pooling_is_applied(encoder, tmp_path):
+    import json
+
+    import numpy as np
+    import torch
+    from ottawa.encoder import WordEncoder, offline_encoder_path
+    from safetensors.numpy import save_file
+
+    src = offline_encoder_path()
+    for f in src.iterdir():
+        if f.name not in ("1_Pooling", "modules.json"):
+            (tmp_path / f.name).symlink_to(f)
+    (tmp_path / "1_Pooling").mkdir()
+    (tmp_path / "1_Pooling" / "config.json").write_text('{"pooling_mode_cls_token": true}')
+    (tmp_path / "2_Dense").mkdir()
+    dim = encoder.model.config.hidden_size
+    rng = np.random.default_rng(0)
+    W = rng.normal(0, 0.1, (dim, dim)).astype(np.float32)
+    b = rng.normal(0, 0.1, dim).astype(np.float32)
+    save_file(
+        {"linear.weight": W, "linear.bias": b}, str(tmp_path / "2_Dense" / "model.safetensors")
+    )
+    (tmp_path / "2_Dense" / "config.json").write_text(
+        json.dumps(
+            {
+                "in_features": dim,
+                "out_features": dim,
+                "bias": True,
+                "activation_function": "torch.nn.modules.activation.Tanh",
+            }
+        )
+    )
+    (tmp_path / "modules.json").write_text(
+        json.dumps(
+            [
+                {
+                    "idx": 0,
+                    "name": "0",
+                    "path": "",
+                    "type": "sentence_transformers.models.Transformer",
+                },
+                {
+                    "idx": 1,
+                    "name": "1",
+                    "path": "1_Pooling",
+                    "type": "sentence_transformers.models.Pooling",
+                },
+                {
+                    "idx": 2,
+                    "name": "2",
+                    "path": "2_Dense",
+                    "type": "sentence_transformers.models.Dense",
+                },
+            ]
+        )
+    )
+    enc = WordEncoder(str(tmp_path))
+    assert enc.pooling == "cls" and len(enc.dense) == 1
+    got = enc.encode_sentences(["the cat sat on the mat"])[0]
+    with torch.inference_mode():
+        ids = enc.tokenizer(["the cat sat on the mat"], return_tensors="pt")
+        h = enc.model(**ids).last_hidden_state[0, 0].double().numpy()
+    want = np.tanh(W.astype(np.float64) @ h + b)
+    np.testing.assert_allclose(got, want / np.linalg.norm(want), atol=1e-6)
+    # without the Dense module ([CLS] only) the embedding differs
+    assert np.abs(got - h / np.linalg.norm(h)).max() > 1e-2

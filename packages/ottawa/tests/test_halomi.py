@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 import pytest
 from ottawa.halomi import (
@@ -85,7 +87,7 @@ def test_omission_scored_only_on_non_hallucinated_rows_per_direction_mean():
     # d1 hallucination: y = 1,1,1,2,4,1 -> 4*2 + 1 = 9 pairs, all correct
     assert rep.per_direction["d1"]["hall"] == pytest.approx(1.0)
     assert rep.per_direction["d2"]["hall"] == pytest.approx(0.0)  # wrong order
-    assert rep.per_direction["d2"]["omi"] == 0.0  # one row left, no pair
+    assert math.isnan(rep.per_direction["d2"]["omi"])  # one row left, no pair: undefined
     assert rep.mean["hall"] == pytest.approx(0.5)  # mean over directions, not pooled
     assert "hall_roc" in rep.mean
 
@@ -125,3 +127,49 @@ def test_sentence_roc_auc_matches_sklearn_and_is_nan_for_one_class():
     )
     assert np.isnan(rep.per_direction["one-class"]["hall_roc"])  # only one class there
     assert rep.mean["hall_roc"] == rep.per_direction["d"]["hall_roc"]  # NaN skipped in the mean
+
+
+def _tsv(tmp_path, rows, name="halomi_core.tsv"):
+    header = "src_lang\ttgt_lang\tsrc_text\tmt_text\tomit_spans\thall_spans\tclass_hall\tclass_omit\tdata_source"
+    (tmp_path / name).write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return tmp_path / name
+
+
+def test_malformed_row_is_an_error_with_file_and_line(tmp_path):
+    from ottawa.halomi import load_halomi
+
+    good = "eng_Latn\tdeu_Latn\ta b\ta b\ta b\ta b\t1_No\t1_No\tflores"
+    path = _tsv(tmp_path, [good, "eng_Latn\tdeu_Latn\ta b\ta b"])
+    with pytest.raises(
+        ValueError, match=r"halomi_core.tsv:3: malformed row: 4 tab-separated fields"
+    ):
+        load_halomi(tmp_path)
+    _tsv(tmp_path, [good + "\textra"])
+    with pytest.raises(ValueError, match=r"halomi_core.tsv:2: malformed row: 10"):
+        load_halomi(path)
+    (tmp_path / "halomi_core.tsv").write_bytes(
+        path.read_bytes().splitlines()[0] + b"\n" + good.encode() + b"\n\xff\xfe\n"
+    )
+    with pytest.raises(ValueError, match=r"halomi_core.tsv:3: not UTF-8"):
+        load_halomi(tmp_path)
+
+
+def test_direction_without_positives_is_undefined_not_zero():
+    import math
+
+    from ottawa.halomi import HalOmiRow, evaluate_sentence
+
+    rows = [HalOmiRow("a-b", "x", "y", 1, 1) for _ in range(3)] + [
+        HalOmiRow("c-d", "x", "y", h, 1) for h in (1, 2, 3)
+    ]
+    rep = evaluate_sentence(rows, [0.1, 0.2, 0.3, 0.1, 0.2, 0.3], [0.0] * 6)
+    assert math.isnan(rep.per_direction["a-b"]["hall"]) and rep.per_direction["c-d"]["hall"] == 1.0
+    assert rep.mean["hall"] == 1.0  # the undefined direction is left out of the mean
+    assert "| a-b | - |" in rep.to_markdown()
+
+
+def test_span_labels_with_the_cjk_splitter():
+    from ottawa.halomi import span_word_labels
+
+    assert span_word_labels("我<<<爱>>>北京 ok", "我爱北京 ok", "cjk") == [0, 1, 0, 0, 0]
+    assert span_word_labels("我<<<爱>>>北京 ok", "我爱北京 ok") == [1, 0]

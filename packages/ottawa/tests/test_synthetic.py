@@ -14,15 +14,20 @@ def test_labels_match_edits_without_noise():
         assert len(p.src_word_labels) == len(src) and len(p.mt_word_labels) == len(mt)
         assert 12 <= len(src) <= 24
         if p.kind.startswith("omi"):
-            assert mt == [w for w, lab in zip(src, p.src_word_labels, strict=True) if not lab]
-            assert sum(p.src_word_labels) >= 2 and p.hall_class == 1
+            # every deleted word that the MT no longer has is labelled
+            assert set(mt) <= set(src) and len(mt) < len(src)
+            gone = {w for w in src if w not in mt}
+            assert {w for w, lab in zip(src, p.src_word_labels, strict=True) if lab} == gone
+            assert p.hall_class == 1
         elif p.kind in ("hall-small", "hall-partial"):
-            assert src == [w for w, lab in zip(mt, p.mt_word_labels, strict=True) if not lab]
-            assert p.omit_class == 1 and p.hall_class > 1
+            new = {w for w in mt if w not in src}
+            assert {w for w, lab in zip(mt, p.mt_word_labels, strict=True) if lab} == new
+            assert p.omit_class == 1 and p.hall_class > 1 and new
         elif p.kind == "clean":
             assert mt == src
         else:
-            assert all(p.mt_word_labels) and p.hall_class == 4
+            assert all(lab for w, lab in zip(mt, p.mt_word_labels, strict=True) if w not in src)
+            assert p.hall_class == 4
 
 
 def test_hard_noise_is_harmless_function_words():
@@ -30,3 +35,26 @@ def test_hard_noise_is_harmless_function_words():
         if p.kind == "clean":
             assert sum(p.mt_word_labels) == 0 and sum(p.src_word_labels) == 0
             assert p.mt != p.src
+
+
+def test_labels_are_clean_on_every_difficulty():
+    for difficulty in ("easy", "hard", "harder"):
+        for p in make_benchmark(25, difficulty, seed=4):
+            src, mt = p.src.split(), p.mt.split()
+            # a word labelled hallucinated never occurs in the source, an omitted one never in the MT
+            assert not any(lab and w in src for w, lab in zip(mt, p.mt_word_labels, strict=True))
+            assert not any(lab and w in mt for w, lab in zip(src, p.src_word_labels, strict=True))
+            if p.kind == "hall-full":  # noise words inside it are hallucinated like the rest
+                assert all(lab for w, lab in zip(mt, p.mt_word_labels, strict=True) if w not in src)
+            if p.kind == "clean":
+                assert not any(p.mt_word_labels) and not any(p.src_word_labels)
+
+
+def test_harder_set_is_longer_with_single_word_edits():
+    pairs = make_benchmark(20, "harder", seed=0)
+    assert min(len(p.src.split()) for p in pairs) >= 20
+    for p in pairs:
+        if p.kind == "hall-small":
+            assert sum(p.mt_word_labels) == 1
+        if p.kind == "omi-small":
+            assert sum(p.src_word_labels) <= 1

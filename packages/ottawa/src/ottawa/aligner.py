@@ -12,7 +12,13 @@ import numpy as np
 from ottawa import functional as F
 from ottawa.config import OttawaConfig
 
-__all__ = ["AlignmentResult", "OttawaAligner", "check_pairs", "ottawa_from_vectors"]
+__all__ = [
+    "AlignmentResult",
+    "OttawaAligner",
+    "check_pairs",
+    "ottawa_batch_from_vectors",
+    "ottawa_from_vectors",
+]
 
 
 @dataclass
@@ -61,22 +67,15 @@ class AlignmentResult:
         return plot_alignment(self, Path(path))
 
 
-def ottawa_from_vectors(u: np.ndarray, v: np.ndarray, config: OttawaConfig) -> dict[str, Any]:
-    """OTTAWA on word vectors: u (n, d) source words, v (m, d) MT words.
+def _cost(rows: np.ndarray, cols: np.ndarray, config: OttawaConfig) -> np.ndarray:
+    """``C_aug`` (len(rows), len(cols) + 1): cosine cost, null column from the row side, scaled."""
+    C = F.cosine_cost(rows, cols)
+    return F.augment_and_scale(C, F.null_cost(C, rows, config.null_cost), config.scale)
 
-    Returns plan_fwd (n, m+1), plan_rev (m, n+1), pairs, hall, omi, hall_words (m,), omi_words (n,).
-    """
-    n, m = len(u), len(v)
 
-    def plan(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        C = F.cosine_cost(rows, cols)
-        C_aug = F.augment_and_scale(C, F.null_cost(C, rows, config.null_cost), config.scale)
-        return F.one_side_ot(
-            C_aug, config.reg, config.null_weight, config.num_iter, config.tol, config.solver
-        )
-
-    P_fwd = plan(u, v)
-    P_rev = plan(v, u)
+def _scores(P_fwd: np.ndarray, P_rev: np.ndarray, config: OttawaConfig) -> dict[str, Any]:
+    """Pairs and scores from the two plans: P_fwd (n, m + 1), P_rev (m, n + 1)."""
+    n, m = P_fwd.shape[0], P_rev.shape[0]
     pairs = F.mutual_argmax(P_fwd, P_rev, config.alignment)
     aligned_src = {i for i, _ in pairs}
     aligned_mt = {j for _, j in pairs}
@@ -96,6 +95,54 @@ def ottawa_from_vectors(u: np.ndarray, v: np.ndarray, config: OttawaConfig) -> d
         "hall_words": hall_words,
         "omi_words": omi_words,
     }
+
+
+def ottawa_from_vectors(u: np.ndarray, v: np.ndarray, config: OttawaConfig) -> dict[str, Any]:
+    """OTTAWA on word vectors: u (n, d) source words, v (m, d) MT words.
+
+    Returns plan_fwd (n, m+1), plan_rev (m, n+1), pairs, hall, omi, hall_words (m,), omi_words (n,).
+    """
+
+    def plan(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        return F.one_side_ot(
+            _cost(rows, cols, config),
+            config.reg,
+            config.null_weight,
+            config.num_iter,
+            config.tol,
+            config.solver,
+        )
+
+    return _scores(plan(u, v), plan(v, u), config)
+
+
+def ottawa_batch_from_vectors(
+    vectors: Sequence[tuple[np.ndarray, np.ndarray]], config: OttawaConfig
+) -> list[dict[str, Any]]:
+    """OTTAWA on many pairs ``(u (n_k, d), v (m_k, d))`` at once: the 2K plans are solved together
+    by :func:`ottawa.batched.batched_one_side_ot` (same iterates as POT's solver) on
+    ``config.device``. Each dict is ``ottawa_from_vectors``'s plus ``iterations`` (fwd, rev) and
+    ``converged`` (fwd, rev). Solvers other than "batched" run pair by pair."""
+    from ottawa.batched import batched_one_side_ot
+
+    if config.solver != "batched":
+        return [ottawa_from_vectors(u, v, config) for u, v in vectors]
+    costs = []
+    for u, v in vectors:
+        costs += [_cost(u, v, config), _cost(v, u, config)]
+    sol = batched_one_side_ot(
+        costs, config.reg, config.null_weight, config.num_iter, config.tol, config.device
+    )
+    out = []
+    for k in range(len(vectors)):
+        P_fwd, P_rev = sol.plans[2 * k], sol.plans[2 * k + 1]
+        F.check_plan(P_fwd, config.reg)
+        F.check_plan(P_rev, config.reg)
+        res = _scores(P_fwd, P_rev, config)
+        res["iterations"] = (int(sol.iterations[2 * k]), int(sol.iterations[2 * k + 1]))
+        res["converged"] = (bool(sol.converged[2 * k]), bool(sol.converged[2 * k + 1]))
+        out.append(res)
+    return out
 
 
 def check_pairs(srcs: Sequence[str], mts: Sequence[str]) -> None:
@@ -141,10 +188,11 @@ class PairAligner:
         check_pairs(srcs, mts)
         enc = self.encoder.encode(list(srcs) + list(mts))
         k = len(srcs)
-        return [
-            self.align_vectors(a.words, b.words, a.vectors, b.vectors)
-            for a, b in zip(enc[:k], enc[k:], strict=True)
-        ]
+        return self.align_vectors_batch(list(zip(enc[:k], enc[k:], strict=True)))
+
+    def align_vectors_batch(self, encoded: Sequence[tuple[Any, Any]]) -> list[AlignmentResult]:
+        """Align encoded pairs ``(WordVectors, WordVectors)``; one by one unless overridden."""
+        return [self.align_vectors(a.words, b.words, a.vectors, b.vectors) for a, b in encoded]
 
     def score(self, srcs: Sequence[str], mts: Sequence[str]) -> list[dict[str, float]]:
         """Sentence scores ``{"hall", "omi"}`` per pair (higher = worse)."""
@@ -169,6 +217,20 @@ class OttawaAligner(PairAligner):
         return {"subword_pool": self.config.subword_pool, "layer": self.config.layer}
 
     def align_vectors(self, src_words, mt_words, u: np.ndarray, v: np.ndarray) -> AlignmentResult:
-        return AlignmentResult(
-            list(src_words), list(mt_words), **ottawa_from_vectors(u, v, self.config)
-        )
+        return self.align_vectors_batch([(_Encoded(src_words, u), _Encoded(mt_words, v))])[0]
+
+    def align_vectors_batch(self, encoded: Sequence[tuple[Any, Any]]) -> list[AlignmentResult]:
+        """All pairs' plans in one batched solve (``solver="batched"``), else pair by pair;
+        the iteration counts of the two plans are in ``result.extra``."""
+        outs = ottawa_batch_from_vectors([(a.vectors, b.vectors) for a, b in encoded], self.config)
+        results = []
+        for (a, b), o in zip(encoded, outs, strict=True):
+            extra = {k: o.pop(k) for k in ("iterations", "converged") if k in o}
+            results.append(AlignmentResult(list(a.words), list(b.words), **o, extra=extra))
+        return results
+
+
+@dataclass
+class _Encoded:
+    words: list[str]
+    vectors: np.ndarray

@@ -23,12 +23,22 @@ EncoderOpt = Annotated[
 ]
 RegOpt = Annotated[float, typer.Option("--reg", help="Entropic regularisation (> 0).")]
 SolverOpt = Annotated[
-    str, typer.Option("--solver", help="pot | pot-log | numpy | torch | torch-log.")
+    str,
+    typer.Option(
+        "--solver",
+        help="batched (default: all pairs at once) | pot | pot-log | numpy | torch | torch-log.",
+    ),
+]
+SplitterOpt = Annotated[
+    str,
+    typer.Option("--splitter", help="whitespace | cjk (one word per Han/kana character) | spacy."),
 ]
 TruncOpt = Annotated[
     bool, typer.Option("--truncate", help="Cut sentences longer than the encoder limit.")
 ]
-DeviceOpt = Annotated[str, typer.Option("--device", help="torch device, e.g. cpu or cuda.")]
+DeviceOpt = Annotated[
+    str, typer.Option("--device", help="cpu | cuda | cuda:N | auto (GPU when present).")
+]
 
 
 @app.command()
@@ -43,9 +53,10 @@ def align(
         int | None, typer.Option("--plot", help="Also write a heat map of pair N (0-based).")
     ] = None,
     reg: RegOpt = 0.05,
-    solver: SolverOpt = "pot",
+    solver: SolverOpt = "batched",
     truncate: TruncOpt = False,
     device: DeviceOpt = "cpu",
+    splitter: SplitterOpt = "whitespace",
 ) -> None:
     """Align each line pair: pharaoh links, sentence and word scores as JSONL."""
     from ottawa.workflow import align_files
@@ -60,6 +71,7 @@ def align(
         solver=solver,
         truncate=truncate,
         device=device,
+        splitter=splitter,
     )
     print(f"wrote {written.alignments} ({written.n_pairs} pairs)")
     if written.plot is not None:
@@ -76,8 +88,10 @@ def score(
     encoder: EncoderOpt = "offline",
     out: Annotated[Path, typer.Option("--out", help="Folder for scores.tsv.")] = Path("ottawa-out"),
     reg: RegOpt = 0.05,
+    solver: SolverOpt = "batched",
     truncate: TruncOpt = False,
     device: DeviceOpt = "cpu",
+    splitter: SplitterOpt = "whitespace",
 ) -> None:
     """Sentence hallucination and omission scores (higher = worse) as scores.tsv."""
     from ottawa.workflow import score_files
@@ -89,8 +103,10 @@ def score(
         method=method,
         encoder=encoder,
         reg=reg,
+        solver=solver,
         truncate=truncate,
         device=device,
+        splitter=splitter,
     )
     print(f"wrote {path} ({n_pairs} pairs, method {method})")
 
@@ -104,7 +120,7 @@ def evaluate(
         bool, typer.Option("--synthetic", help="Use the generated benchmark.")
     ] = False,
     difficulty: Annotated[
-        str, typer.Option("--difficulty", help="easy | hard (synthetic).")
+        str, typer.Option("--difficulty", help="easy | hard | harder (synthetic).")
     ] = "hard",
     n: Annotated[int, typer.Option("--n", help="Synthetic source sentences (6 pairs each).")] = 120,
     seed: Annotated[int, typer.Option("--seed", help="Synthetic seed.")] = 0,
@@ -121,6 +137,7 @@ def evaluate(
     out: Annotated[Path | None, typer.Option("--out", help="Also write report.json here.")] = None,
     truncate: TruncOpt = False,
     device: DeviceOpt = "cpu",
+    splitter: SplitterOpt = "whitespace",
 ) -> None:
     """HalOmi pair-AUC per direction (+ mean) and ROC-AUC, on HalOmi or the synthetic set."""
     from ottawa.workflow import evaluate_methods
@@ -137,6 +154,7 @@ def evaluate(
         out=out,
         truncate=truncate,
         device=device,
+        splitter=splitter,
     )
     print(result.to_markdown())
     if result.report_path is not None:

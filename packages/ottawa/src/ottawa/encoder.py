@@ -8,6 +8,7 @@ by its first sub-token (``subword_pool="first"``, the official code) or the mean
 from __future__ import annotations
 
 import os
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,14 @@ import numpy as np
 from papershelf.errors import UserError
 from papershelf.models import OFFLINE_ALIASES, offline_encoder_path
 
-__all__ = ["OFFLINE_NAMES", "WordEncoder", "WordVectors", "offline_encoder_path", "split_words"]
+__all__ = [
+    "OFFLINE_NAMES",
+    "WordEncoder",
+    "WordVectors",
+    "offline_encoder_path",
+    "split_words",
+    "word_spans",
+]
 
 #: Names that select the bundled all-MiniLM-L6-v2 (papershelf's aliases).
 OFFLINE_NAMES = OFFLINE_ALIASES
@@ -32,17 +40,68 @@ class WordVectors:
     vectors: np.ndarray
 
 
+#: Han, kana, CJK symbols/punctuation and full-width forms: one word per character.
+_CJK = "\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+_CJK_WORDS = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+")
+_WHITESPACE_WORDS = re.compile(r"\S+")
+
+
+def word_spans(
+    sentence: str, splitter: str | Callable[[str], list[str]] = "whitespace"
+) -> list[tuple[int, int]]:
+    """Character spans ``(start, end)`` of the words of ``sentence``.
+
+    "whitespace": maximal runs of non-space characters. "cjk": the same, except that every
+    Han/kana/CJK-punctuation character is a word of its own (Chinese and Japanese have no
+    spaces; other scripts are split as by "whitespace"). "spacy": spaCy's multi-language
+    tokenizer (optional: ``pip install spacy``). A callable returns the words, which must
+    appear in order in the sentence.
+    """
+    if callable(splitter) or splitter == "spacy":
+        words = _spacy_words(sentence) if splitter == "spacy" else list(splitter(sentence))
+        spans, pos = [], 0
+        for w in words:
+            at = sentence.find(w, pos)
+            if not w or at < 0:
+                raise UserError(f"splitter: word {w!r} is not found in order in {sentence[:40]!r}")
+            spans.append((at, at + len(w)))
+            pos = at + len(w)
+        return spans
+    if splitter == "whitespace":
+        pattern = _WHITESPACE_WORDS
+    elif splitter == "cjk":
+        pattern = _CJK_WORDS
+    else:
+        raise UserError(
+            f"splitter: {splitter!r} is not allowed; choose whitespace, cjk, spacy or pass a callable"
+        )
+    return [m.span() for m in pattern.finditer(sentence)]
+
+
 def split_words(
     sentence: str, splitter: str | Callable[[str], list[str]] = "whitespace"
 ) -> list[str]:
-    """Split a sentence into words ("whitespace" or a callable)."""
+    """Split a sentence into words ("whitespace", "cjk", "spacy" or a callable); see ``word_spans``."""
     if callable(splitter):
         return list(splitter(sentence))
-    if splitter != "whitespace":
+    return [sentence[a:b] for a, b in word_spans(sentence, splitter)]
+
+
+def _spacy_words(sentence: str) -> list[str]:
+    try:
+        import spacy
+    except ImportError:
         raise UserError(
-            f"splitter: {splitter!r} is not allowed; choose whitespace or pass a callable"
-        )
-    return sentence.split()
+            "splitter: 'spacy' needs the optional package spaCy (pip install spacy); "
+            "use 'cjk' or 'whitespace' without it"
+        ) from None
+    global _SPACY_NLP
+    if _SPACY_NLP is None:
+        _SPACY_NLP = spacy.blank("xx")
+    return [t.text for t in _SPACY_NLP(sentence) if not t.is_space]
+
+
+_SPACY_NLP: Any = None
 
 
 def _from_pretrained(name_or_path: str) -> tuple[Any, Any]:
@@ -88,21 +147,75 @@ def _cached_file(repo_id: str, filename: str) -> Path | None:
     return Path(cached) if isinstance(cached, str) else None
 
 
+def _st_folder(name: str) -> Path | None:
+    """The sentence-transformers folder of the bundled model, a local folder or a cached hub name."""
+    if name in OFFLINE_NAMES:
+        return offline_encoder_path()
+    if Path(name).exists():
+        return Path(name)
+    for filename, up in (("modules.json", 1), ("1_Pooling/config.json", 2), ("config.json", 1)):
+        cached = _cached_file(name, filename)
+        if cached is not None:
+            return cached.parents[up - 1]
+    return None
+
+
 def _sentence_pooling(name: str) -> str:
     """Sentence pooling ("cls" or "mean") from the sentence-transformers ``1_Pooling`` config of
     the bundled model, a local folder or, for a hub name (as ``_load`` resolves it), the hub cache."""
     import json
 
-    pooling = Path("1_Pooling") / "config.json"
-    if name in OFFLINE_NAMES:
-        cfg: Path | None = offline_encoder_path() / pooling
-    elif Path(name).exists():
-        cfg = Path(name) / pooling
-    else:
-        cfg = _cached_file(name, pooling.as_posix())
+    folder = _st_folder(name)
+    cfg = None if folder is None else folder / "1_Pooling" / "config.json"
     if cfg is None or not cfg.is_file():
         return "mean"
     return "cls" if json.loads(cfg.read_text()).get("pooling_mode_cls_token") else "mean"
+
+
+_ACTIVATIONS = {
+    "torch.nn.modules.activation.Tanh": np.tanh,
+    "torch.nn.modules.linear.Identity": lambda x: x,
+}
+
+
+def _dense_layers(name: str) -> list[tuple[np.ndarray, np.ndarray | None, Any]]:
+    """The sentence-transformers ``Dense`` modules after pooling (LaBSE: 768 -> 768 with tanh),
+    listed in ``modules.json``, as (weight (out, in), bias (out,) or None, activation)."""
+    import json
+
+    folder = _st_folder(name)
+    if folder is None or not (folder / "modules.json").is_file():
+        return []
+    layers = []
+    for mod in json.loads((folder / "modules.json").read_text()):
+        if not str(mod.get("type", "")).endswith("models.Dense"):
+            continue
+        path = folder / mod["path"]
+        cfg = json.loads((path / "config.json").read_text())
+        act_name = cfg.get("activation_function", "torch.nn.modules.activation.Tanh")
+        if act_name not in _ACTIVATIONS:
+            raise UserError(f"encoder: Dense activation {act_name!r} in {path} is not supported")
+        if (path / "model.safetensors").is_file():
+            from safetensors.numpy import load_file
+
+            state = load_file(str(path / "model.safetensors"))
+        elif (path / "pytorch_model.bin").is_file():
+            import torch
+
+            state = {
+                k: v.numpy()
+                for k, v in torch.load(
+                    path / "pytorch_model.bin", map_location="cpu", weights_only=True
+                ).items()
+            }
+        else:
+            raise UserError(f"encoder: {path} has no model.safetensors or pytorch_model.bin")
+        weight = np.asarray(state["linear.weight"], dtype=np.float64)
+        bias = state.get("linear.bias")
+        layers.append(
+            (weight, None if bias is None else np.asarray(bias, np.float64), _ACTIVATIONS[act_name])
+        )
+    return layers
 
 
 class WordEncoder:
@@ -112,7 +225,7 @@ class WordEncoder:
         name_or_path: hub name, local folder, or "offline"/"minilm" (default: the bundled MiniLM).
         layer: hidden layer to read (-1 = last hidden state).
         subword_pool: "first" sub-token (official code) or "mean" of the word's pieces.
-        splitter: "whitespace" or a callable str -> list[str].
+        splitter: "whitespace", "cjk" (one word per Han/kana character), "spacy" or a callable.
         max_length: token limit including [CLS]/[SEP] (default: the model's max positions).
         truncate: allow sentences over ``max_length``; words past the limit reuse the last kept token.
         device: torch device string (default "cpu").
@@ -147,6 +260,8 @@ class WordEncoder:
         if n_layers and not (-(n_layers + 1) <= self.layer <= n_layers):
             raise UserError(f"layer: {layer} is out of range for a {n_layers}-layer encoder")
         self.subword_pool = subword_pool
+        if not callable(splitter):
+            word_spans("a", splitter)  # refuses an unknown name in one line
         self.splitter = splitter
         limit = int(getattr(model.config, "max_position_embeddings", 512) or 512)
         self.max_length = int(max_length or limit)
@@ -154,6 +269,7 @@ class WordEncoder:
         self.batch_size = int(batch_size)
         self.cache_size = int(cache_size)
         self.pooling = _sentence_pooling(self.name)
+        self.dense = _dense_layers(self.name)
         self._cache: OrderedDict[str, WordVectors] = OrderedDict()
         self._sent_cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
@@ -245,7 +361,8 @@ class WordEncoder:
         """Sentence embeddings, L2-normalised: (len(sentences), hidden) float64.
 
         Pooling follows the model folder's sentence-transformers ``1_Pooling/config.json``
-        (mean of token states for MiniLM, [CLS] for LaBSE; LaBSE's extra dense layer is not applied).
+        (mean of token states for MiniLM, [CLS] for LaBSE), then its ``Dense`` modules
+        (LaBSE: ``tanh(W h + b)``, 768 -> 768), then L2 normalisation.
         """
         found = self._hits(self._sent_cache, sentences)
         todo = [s for s in dict.fromkeys(sentences) if s not in found]
@@ -257,6 +374,8 @@ class WordEncoder:
             ]
             for s, h in zip(chunk, self._forward(ids), strict=True):
                 v = h[0] if self.pooling == "cls" else h.mean(axis=0)
+                for weight, bias, act in self.dense:
+                    v = act(weight @ v + (0.0 if bias is None else bias))
                 found[s] = v / max(np.linalg.norm(v), 1e-12)
                 self._put(self._sent_cache, s, found[s])
         return np.stack([found[s] for s in sentences])

@@ -10,6 +10,7 @@ download https://dl.fbaipublicfiles.com/nllb/halomi_release_v2.zip and pass its 
 from __future__ import annotations
 
 import csv
+import io
 import math
 import re
 import sys
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from papershelf.errors import UserError
 from papershelf.metrics import roc_auc
 
 __all__ = [
@@ -65,6 +67,15 @@ def percent_correct_pairs(y: Sequence[float], x: Sequence[float]) -> float:
         return 0.0
     correct = int((ordered & (x[:, None] < x[None, :])).sum())
     return correct / total
+
+
+def _pair_auc_or_nan(y: Any, x: Any) -> float:
+    """``percent_correct_pairs``, or NaN (shown as "-") when no two rows have different labels:
+    the metric is undefined there (HalOmi's reference code writes 0.0 and averages it in)."""
+    y = np.asarray(y)
+    if len(y) == 0 or np.all(y == y[0]):
+        return float("nan")
+    return percent_correct_pairs(y, x)
 
 
 def _roc_auc_or_nan(labels: Any, scores: Any) -> float:
@@ -126,11 +137,15 @@ def _fmt(v: float | None) -> str:
     return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.3f}"
 
 
-def span_word_labels(marked: str, plain: str) -> list[int] | None:
-    """Word labels (1 = inside a ``<<<…>>>`` span) for the whitespace words of ``plain``.
+def span_word_labels(marked: str, plain: str, splitter: Any = "whitespace") -> list[int] | None:
+    """Word labels (1 = a character inside a ``<<<…>>>`` span) for the words of ``plain``
+    as ``splitter`` cuts them ("whitespace", "cjk", "spacy" or a callable; see
+    :func:`ottawa.encoder.word_spans`).
 
     Returns ``None`` when removing the markers does not give back ``plain`` (spans unmatched).
     """
+    from ottawa.encoder import word_spans
+
     chars: list[str] = []
     mask: list[int] = []
     pos = 0
@@ -145,17 +160,7 @@ def span_word_labels(marked: str, plain: str) -> list[int] | None:
     mask.extend([0] * (len(marked) - pos))
     if "".join(chars) != plain:
         return None
-    labels, in_word, cur = [], False, 0
-    for ch, bit in zip(chars, mask, strict=True):
-        if ch.isspace():
-            if in_word:
-                labels.append(cur)
-            in_word, cur = False, 0
-        else:
-            in_word, cur = True, cur | bit
-    if in_word:
-        labels.append(cur)
-    return labels
+    return [int(any(mask[a:b])) for a, b in word_spans(plain, splitter)]
 
 
 def _class(value: str, column: str, where: str) -> int:
@@ -185,23 +190,40 @@ def _find_tsv(path: Path) -> Path:
     )
 
 
-def load_halomi(folder_or_file: str | Path, natural_only: bool = True) -> HalOmiData:
+def load_halomi(
+    folder_or_file: str | Path, natural_only: bool = True, splitter: Any = "whitespace"
+) -> HalOmiData:
     """Read ``halomi_core.tsv`` (or ``halomi_full.tsv``) from a user-supplied folder or file.
 
-    Word labels come from the ``<<<…>>>`` spans (``None`` where the spans cannot be matched).
-    With the full file, ``perturbation != "natural"`` rows are dropped when ``natural_only``.
+    Word labels come from the ``<<<…>>>`` spans over the words ``splitter`` cuts (``None``
+    where the spans cannot be matched). With the full file, ``perturbation != "natural"`` rows
+    are dropped when ``natural_only``. A row with the wrong number of fields, or a file that is
+    not UTF-8, is an error naming ``file:line``.
     """
     tsv = _find_tsv(Path(folder_or_file))
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     rows: list[HalOmiRow] = []
-    with tsv.open(newline="", encoding="utf-8") as fh:
+    from ottawa.files import decode_utf8
+
+    text = decode_utf8(tsv)
+    with io.StringIO(text, newline="") as fh:
         reader = csv.DictReader(fh, delimiter="\t")
         missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
         if missing:
             raise ValueError(
                 f"{tsv}: missing column(s) {', '.join(missing)}; expected {', '.join(REQUIRED)}"
             )
-        for line, rec in enumerate(reader, start=2):
+        n_fields = len(reader.fieldnames or [])
+        for rec in reader:
+            line = reader.line_num
+            if None in rec or any(v is None for v in rec.values()):
+                got = len([v for k, v in rec.items() if k is not None and v is not None]) + len(
+                    rec.get(None) or []
+                )
+                raise UserError(
+                    f"{tsv}:{line}: malformed row: {got} tab-separated fields, the header has "
+                    f"{n_fields}"
+                )
             if natural_only and rec.get("perturbation", "natural") not in ("natural", ""):
                 continue
             where = f"{tsv}:{line}"
@@ -212,8 +234,8 @@ def load_halomi(folder_or_file: str | Path, natural_only: bool = True) -> HalOmi
                     mt_text=rec["mt_text"],
                     hall_class=_class(rec["class_hall"], "class_hall", where),
                     omit_class=_class(rec["class_omit"], "class_omit", where),
-                    src_word_labels=span_word_labels(rec["omit_spans"], rec["src_text"]),
-                    mt_word_labels=span_word_labels(rec["hall_spans"], rec["mt_text"]),
+                    src_word_labels=span_word_labels(rec["omit_spans"], rec["src_text"], splitter),
+                    mt_word_labels=span_word_labels(rec["hall_spans"], rec["mt_text"], splitter),
                     extra={"data_source": rec.get("data_source", "")},
                 )
             )
@@ -240,7 +262,9 @@ def evaluate_sentence(
 
     ``hall``: pair-AUC of hallucination scores against ``hall_class`` on all rows;
     ``omi``: pair-AUC of omission scores against ``omit_class`` only on rows with ``hall_class == 1``;
-    ``*_roc``: standard ROC-AUC with label = class > 1 on the same rows.
+    ``*_roc``: standard ROC-AUC with label = class > 1 on the same rows. A direction without
+    two different classes (e.g. no positives) is undefined: NaN, shown as "-", and left out of
+    the direction mean.
     """
     rows = _rows(data)
     hall, omi = np.asarray(hall, float), np.asarray(omi, float)
@@ -252,8 +276,8 @@ def evaluate_sentence(
         keep = [k for k in idx if rows[k].hall_class == 1]
         yo = np.array([rows[k].omit_class for k in keep])
         per[d] = {
-            "hall": percent_correct_pairs(yh, hall[idx]),
-            "omi": percent_correct_pairs(yo, omi[keep]) if keep else 0.0,
+            "hall": _pair_auc_or_nan(yh, hall[idx]),
+            "omi": _pair_auc_or_nan(yo, omi[keep]),
             "hall_roc": _roc_auc_or_nan(yh > 1, hall[idx]),
             "omi_roc": _roc_auc_or_nan(yo > 1, omi[keep]),
         }

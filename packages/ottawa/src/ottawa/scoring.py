@@ -62,6 +62,9 @@ def score_methods(
                 "hall_words": [r.hall_words for r in results],
                 "omi_words": [r.omi_words for r in results],
             }
+            if results and "iterations" in results[0].extra:
+                out[name]["iterations"] = [r.extra["iterations"] for r in results]
+                out[name]["converged"] = [r.extra["converged"] for r in results]
         out[name]["seconds"] = time.perf_counter() - t0
     out["_encode_seconds"] = {"seconds": enc_s}
     return out

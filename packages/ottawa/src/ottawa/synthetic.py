@@ -5,7 +5,10 @@ Each template source sentence (12-23 words) gets six "translations": a copy with
 sentence; an unrelated sentence) and two omissions (2 deleted content words; a deleted
 contiguous 35% span). With ``difficulty="hard"`` every variant also carries 1-2 harmless
 function-word insertions/deletions ("very", "also", dropped "the"), labelled 0.
-Inserted MT words and deleted source words are the word-level positives.
+Inserted MT words that do not occur in the source, and deleted source words that do not occur
+in the MT, are the word-level positives (every word of an unrelated-sentence hallucination,
+noise included, unless it occurs in the source). ``difficulty="harder"``: longer sources, single
+inserted / deleted words, so sentence-level detection is off the ceiling.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["KINDS", "SynthPair", "make_benchmark"]
+__all__ = ["DIFFICULTIES", "KINDS", "SynthPair", "make_benchmark"]
+
+DIFFICULTIES = ("easy", "hard", "harder")
 
 KINDS = ("clean", "hall-small", "hall-partial", "hall-full", "omi-small", "omi-partial")
 _CLASSES = {  # kind -> (hall_class, omit_class)
@@ -232,15 +237,23 @@ def _content_positions(tokens: list[tuple[str, int, int | None]]) -> list[int]:
 
 
 def _variant(
-    kind: str, src: list[str], other: list[str], rng: np.random.Generator, noise: bool
+    kind: str,
+    src: list[str],
+    other: list[str],
+    rng: np.random.Generator,
+    noise: bool,
+    harder: bool = False,
 ) -> SynthPair:
     tokens: list[tuple[str, int, int | None]] = [(w, 0, i) for i, w in enumerate(src)]
     src_labels = [0] * len(src)
+    n_small = 1 if harder else 2
     if kind == "hall-small":
-        for w in rng.choice([c for c in CONTENT_INSERT if c not in src], size=2, replace=False):
+        for w in rng.choice(
+            [c for c in CONTENT_INSERT if c not in src], size=n_small, replace=False
+        ):
             tokens.insert(int(rng.integers(1, len(tokens) + 1)), (str(w), 1, None))
     elif kind == "hall-partial":
-        length = int(rng.integers(4, 9))
+        length = int(rng.integers(3, 6)) if harder else int(rng.integers(4, 9))
         start = int(rng.integers(0, max(1, len(other) - length + 1)))
         span = other[start : start + length]
         at = int(rng.integers(1, len(tokens) + 1))
@@ -250,33 +263,43 @@ def _variant(
         src_labels = [1] * len(src)
     elif kind == "omi-small":
         for k in sorted(
-            rng.choice(_content_positions(tokens), size=2, replace=False), reverse=True
+            rng.choice(_content_positions(tokens), size=n_small, replace=False), reverse=True
         ):
             src_labels[tokens[int(k)][2]] = 1
             del tokens[int(k)]
     elif kind == "omi-partial":
-        length = max(1, round(0.35 * len(src)))
+        length = max(1, round((0.2 if harder else 0.35) * len(src)))
         start = int(rng.integers(0, len(src) - length + 1))
         for k in range(start, start + length):
             src_labels[k] = 1
         del tokens[start : start + length]
     if noise:
-        for _ in range(int(rng.integers(1, 3))):
+        # inside a full hallucination every MT word is hallucinated, noise words included
+        noise_label = 1 if kind == "hall-full" else 0
+        for _ in range(int(rng.integers(1, 4 if harder else 3))):
             thes = [k for k, (w, lab, _) in enumerate(tokens) if w == "the" and lab == 0]
             if thes and rng.random() < 0.5:
                 del tokens[int(rng.choice(thes))]
             else:
                 tokens.insert(
-                    int(rng.integers(1, len(tokens) + 1)), (str(rng.choice(NOISE_INSERT)), 0, None)
+                    int(rng.integers(1, len(tokens) + 1)),
+                    (str(rng.choice(NOISE_INSERT)), noise_label, None),
                 )
     hall_class, omit_class = _CLASSES[kind]
+    mt_words = [w for w, _, _ in tokens]
+    # clean word labels: a hallucinated MT word never occurs in the source, an omitted source
+    # word never occurs in the MT (an inserted "the" or a deleted noun that the MT still has
+    # elsewhere is not a word-level error: an aligner may rightly link it)
+    src_set, mt_set = set(src), set(mt_words)
     return SynthPair(
         src=" ".join(src),
-        mt=" ".join(w for w, _, _ in tokens),
+        mt=" ".join(mt_words),
         hall_class=hall_class,
         omit_class=omit_class,
-        src_word_labels=src_labels,
-        mt_word_labels=[lab for _, lab, _ in tokens],
+        src_word_labels=[
+            int(lab and w not in mt_set) for w, lab in zip(src, src_labels, strict=True)
+        ],
+        mt_word_labels=[int(lab and w not in src_set) for w, lab, _ in tokens],
         kind=kind,
     )
 
@@ -284,9 +307,16 @@ def _variant(
 def make_benchmark(
     n_sentences: int = 120, difficulty: str = "hard", seed: int = 0
 ) -> list[SynthPair]:
-    """``n_sentences`` distinct sources × the six ``KINDS`` (6 n pairs), deterministic in ``seed``."""
-    if difficulty not in ("easy", "hard"):
-        raise ValueError(f"difficulty: {difficulty!r} is not allowed; choose easy, hard")
+    """``n_sentences`` distinct sources × the six ``KINDS`` (6 n pairs), deterministic in ``seed``.
+
+    ``difficulty``: "easy" (no noise), "hard" (1-2 function-word edits per variant) or
+    "harder" (two- and three-clause sources of 23-40 words, one inserted / deleted content word,
+    3-5-word spans, 20% deletions, 1-3 function-word edits: detection is off the ceiling).
+    """
+    if difficulty not in DIFFICULTIES:
+        raise ValueError(
+            f"difficulty: {difficulty!r} is not allowed; choose {', '.join(DIFFICULTIES)}"
+        )
     if int(n_sentences) < 2:
         raise ValueError(f"n_sentences: need at least 2, got {n_sentences}")
     rng = np.random.default_rng(seed)
@@ -294,6 +324,10 @@ def make_benchmark(
     seen: set[str] = set()
     while len(sources) < n_sentences:
         s = _sentence(rng)
+        if difficulty == "harder":
+            s = [*s, str(rng.choice(CONNECTORS)), *_clause(rng)]
+            if rng.random() < 0.5:
+                s = [*s, str(rng.choice(CONNECTORS)), *_clause(rng)]
         if " ".join(s) not in seen:
             seen.add(" ".join(s))
             sources.append(s)
@@ -301,5 +335,9 @@ def make_benchmark(
     for k, src in enumerate(sources):
         for kind in KINDS:
             other = sources[(k + 1 + int(rng.integers(0, n_sentences - 1))) % n_sentences]
-            pairs.append(_variant(kind, src, other, rng, noise=difficulty == "hard"))
+            pairs.append(
+                _variant(
+                    kind, src, other, rng, noise=difficulty != "easy", harder=difficulty == "harder"
+                )
+            )
     return pairs

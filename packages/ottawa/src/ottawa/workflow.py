@@ -29,11 +29,27 @@ HALOMI_PAPER_BASELINES = (
 )
 
 
-def load_encoder(name: str = "offline", truncate: bool = False, device: str = "cpu") -> Any:
+def load_encoder(
+    name: str = "offline", truncate: bool = False, device: str = "cpu", splitter: str = "whitespace"
+) -> Any:
     """The ``WordEncoder`` a command uses: a hub name, a local folder or ``"offline"``."""
     from ottawa.encoder import WordEncoder
 
-    return WordEncoder(name, truncate=truncate, device=device)
+    return WordEncoder(name, truncate=truncate, device=device, splitter=splitter)
+
+
+def _check_common(device: str, splitter: str) -> None:
+    from ottawa.config import SPLITTERS, check_device
+
+    check_device(device)
+    if splitter not in SPLITTERS:
+        raise ValueError(f"--splitter: {splitter!r} is not allowed; choose {', '.join(SPLITTERS)}")
+
+
+def _torch_device(device: str) -> str:
+    from ottawa.batched import resolve_device
+
+    return resolve_device(device)
 
 
 @dataclass
@@ -54,9 +70,10 @@ def align_files(
     encoder: str = "offline",
     plot: int | None = None,
     reg: float = 0.05,
-    solver: str = "pot",
+    solver: str = "batched",
     truncate: bool = False,
     device: str = "cpu",
+    splitter: str = "whitespace",
 ) -> AlignOutput:
     """Align each line pair of ``src``/``mt``: ``out/alignments.jsonl`` (pharaoh links,
     sentence and word scores, one JSON object per pair), ``out/config.json`` (the resolved
@@ -65,15 +82,21 @@ def align_files(
 
     from ottawa.aligner import OttawaAligner
     from ottawa.config import OttawaConfig
-    from ottawa.files import read_pair_files
+    from ottawa.files import check_out_dir, read_pair_files
 
+    _check_common(device, splitter)
+    config = OttawaConfig(reg=reg, solver=solver, splitter=splitter, device=device)
     srcs, mts = read_pair_files(src, mt)
-    config = OttawaConfig(reg=reg, solver=solver)
     if plot is not None and not 0 <= plot < len(srcs):
         raise ValueError(f"--plot: pair {plot} does not exist; choose 0..{len(srcs) - 1}")
-    aligner = OttawaAligner(config, load_encoder(encoder, truncate, device))
+    check_out_dir(out)
+    dev = _torch_device(device)
+    config.device = dev
+    aligner = OttawaAligner(config, load_encoder(encoder, truncate, dev, splitter))
     results = aligner.align_batch(srcs, mts)
-    lines = [json.dumps({"pair": k, **r.to_dict()}) for k, r in enumerate(results)]
+    lines = [
+        json.dumps({"pair": k, **r.to_dict(), **_iterations(r)}) for k, r in enumerate(results)
+    ]
     atomic_write_text(out / "alignments.jsonl", "\n".join(lines) + "\n")
     atomic_write_text(
         out / "config.json", json.dumps({**config.to_dict(), "encoder": encoder}, indent=2)
@@ -84,6 +107,13 @@ def align_files(
     return written
 
 
+def _iterations(r: Any) -> dict[str, Any]:
+    """The solver's per-plan iteration counts and convergence flags, when it reports them."""
+    if "iterations" not in r.extra:
+        return {}
+    return {"iterations": list(r.extra["iterations"]), "converged": list(r.extra["converged"])}
+
+
 def score_files(
     src: Path,
     mt: Path,
@@ -92,26 +122,39 @@ def score_files(
     method: str = "ottawa",
     encoder: str = "offline",
     reg: float = 0.05,
+    solver: str = "batched",
     truncate: bool = False,
     device: str = "cpu",
+    splitter: str = "whitespace",
 ) -> tuple[Path, int]:
     """Sentence hallucination and omission scores (higher = worse) of each line pair with
-    ``method``, as ``out/scores.tsv`` (line, hall, omi). Returns (path, number of pairs)."""
+    ``method``, as ``out/scores.tsv`` (line, hall, omi; for OTTAWA also the two plans'
+    solver iterations and whether they converged). All sentences are encoded in batches and,
+    with ``solver="batched"``, all plans are solved together. Returns (path, number of pairs)."""
     from papershelf.io import atomic_write_text
 
     from ottawa.config import OttawaConfig
-    from ottawa.files import read_pair_files
+    from ottawa.files import check_out_dir, read_pair_files
     from ottawa.scoring import METHODS, score_methods
 
     if method not in METHODS:
         raise ValueError(f"--method: {method!r} is not allowed; choose from {', '.join(METHODS)}")
-    config = OttawaConfig(reg=reg)
+    _check_common(device, splitter)
+    config = OttawaConfig(reg=reg, solver=solver, splitter=splitter, device=device)
     srcs, mts = read_pair_files(src, mt)
-    s = score_methods(srcs, mts, [method], load_encoder(encoder, truncate, device), config)[method]
-    rows = ["line\thall\tomi"] + [
-        f"{k + 1}\t{h:.6f}\t{o:.6f}"
-        for k, (h, o) in enumerate(zip(s["hall"], s["omi"], strict=True))
-    ]
+    check_out_dir(out)
+    dev = _torch_device(device)
+    config.device = dev
+    enc = load_encoder(encoder, truncate, dev, splitter)
+    s = score_methods(srcs, mts, [method], enc, config)[method]
+    its = s.get("iterations")
+    head = "line\thall\tomi" + ("\titer_fwd\titer_rev\tconverged" if its else "")
+    rows = [head]
+    for k, (h, o) in enumerate(zip(s["hall"], s["omi"], strict=True)):
+        row = f"{k + 1}\t{h:.6f}\t{o:.6f}"
+        if its:
+            row += f"\t{its[k][0]}\t{its[k][1]}\t{int(all(s['converged'][k]))}"
+        rows.append(row)
     atomic_write_text(out / "scores.tsv", "\n".join(rows) + "\n")
     return out / "scores.tsv", len(srcs)
 
@@ -169,6 +212,7 @@ def evaluate_methods(
     out: Path | None = None,
     truncate: bool = False,
     device: str = "cpu",
+    splitter: str = "whitespace",
 ) -> Evaluation:
     """HalOmi pair-AUC per direction (+ mean) and ROC-AUC of each of ``methods`` (comma
     separated), on a user-supplied HalOmi copy (``halomi``, optionally only ``directions``)
@@ -176,15 +220,26 @@ def evaluate_methods(
     ``seed``). With ``out``, also writes ``out/report.json``."""
     from papershelf.io import atomic_write_json
 
+    from ottawa.config import OttawaConfig
+    from ottawa.files import check_out_dir
     from ottawa.halomi import evaluate_sentence, evaluate_words, load_halomi
     from ottawa.scoring import METHODS, score_methods
-    from ottawa.synthetic import make_benchmark
+    from ottawa.synthetic import DIFFICULTIES, make_benchmark
 
     if (halomi is None) == (not synthetic):
         raise ValueError("evaluate: pass exactly one of --halomi DIR or --synthetic")
     names = _parse_names(methods, "--methods", METHODS)
+    _check_common(device, splitter)
+    if difficulty not in DIFFICULTIES:
+        raise ValueError(
+            f"--difficulty: {difficulty!r} is not allowed; choose {', '.join(DIFFICULTIES)}"
+        )
+    if not 2 <= n <= 100_000:
+        raise ValueError(f"--n: must be between 2 and 100000 source sentences, got {n}")
+    if out is not None:
+        check_out_dir(out)
     if halomi is not None:
-        rows = load_halomi(halomi).rows
+        rows = load_halomi(halomi, splitter=splitter).rows
         if directions:
             want = {d.strip() for d in directions.split(",")}
             known = {r.direction for r in rows}
@@ -195,11 +250,13 @@ def evaluate_methods(
             rows = [r for r in rows if r.direction in want]
     else:
         rows = make_benchmark(n, difficulty, seed)
+    dev = _torch_device(device)
     scores = score_methods(
         [r.src_text for r in rows],
         [r.mt_text for r in rows],
         names,
-        load_encoder(encoder, truncate, device),
+        load_encoder(encoder, truncate, dev, splitter),
+        OttawaConfig(splitter=splitter, device=dev),
     )
     result = Evaluation(sentence={})
     for name in names:
