@@ -87,6 +87,38 @@ def test_interrupted_run_resumes_to_the_same_weights(tmp_path):
     ]
 
 
+def test_a_resumed_run_keeps_the_evaluation_of_its_checkpoint_step(tmp_path):
+    model, data = regression_problem()
+    config = TrainConfig(
+        max_steps=8,
+        batch_size=16,
+        checkpoint_every=4,
+        eval_every=4,
+        progress=False,
+        out_dir=tmp_path,
+    )
+
+    def evaluate(m):
+        return {"loss": float(mse(m, data[0]))}
+
+    def crash_at_step_6(state):
+        if state.step == 6:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fit(
+            model,
+            data,
+            mse,
+            config,
+            evaluate=evaluate,
+            hooks=[FunctionHook(on_step_start=crash_at_step_6)],
+        )
+    model_b, _ = regression_problem()
+    state = fit(model_b, data, mse, config, evaluate=evaluate)
+    assert state.resumed_from == 4 and [e["step"] for e in state.evals] == [4, 8]
+
+
 def test_nan_loss_stops_with_a_message(tmp_path):
     model, data = regression_problem()
 

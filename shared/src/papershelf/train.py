@@ -401,25 +401,40 @@ def _default_collate(items: Sequence[Any]) -> Any:
 
 
 class _Checkpointing(Hook):
-    """``fit``'s checkpoint writer: every ``checkpoint_every`` steps and after the last."""
+    """``fit``'s checkpoint writer: every ``checkpoint_every`` steps and after the last. On a
+    step that also evaluates, it writes after the evaluation, so a resumed run has it."""
 
-    def __init__(self, out: Path, accelerator: Any) -> None:
-        self.out, self.accelerator = out, accelerator
+    def __init__(self, out: Path, accelerator: Any, evaluates: bool) -> None:
+        self.out, self.accelerator, self.evaluates = out, accelerator, evaluates
+
+    def _due(self, state: TrainState) -> bool:
+        config = state.config
+        every = config.checkpoint_every and state.step % config.checkpoint_every == 0
+        return bool(every or state.step == config.max_steps or state.stop)
+
+    def _eval_due(self, state: TrainState) -> bool:
+        config = state.config
+        every = config.eval_every and state.step % config.eval_every == 0
+        return self.evaluates and bool(every or state.step == config.max_steps or state.stop)
 
     def on_step_end(self, state: TrainState) -> None:
+        if self._due(state) and not self._eval_due(state):
+            self._save(state)
+
+    def on_eval(self, state: TrainState, metrics: dict[str, float]) -> None:
+        if self._due(state):
+            self._save(state)
+
+    def _save(self, state: TrainState) -> None:
         from papershelf.train_checkpoint import save_checkpoint
 
-        config = state.config
-        due = config.checkpoint_every and state.step % config.checkpoint_every == 0
-        if not (due or state.step == config.max_steps or state.stop):
-            return
         if self.accelerator.is_main_process:
             save_checkpoint(
                 self.out,
                 self.accelerator.unwrap_model(state.model),
                 state.optimizer,
                 state.step,
-                {"losses": state.losses, "evals": state.evals, "config": config.to_dict()},
+                {"losses": state.losses, "evals": state.evals, "config": state.config.to_dict()},
             )
         self.accelerator.wait_for_everyone()
 
@@ -466,7 +481,7 @@ def fit(
         )
         scheduler.last_epoch = state.step
     model, optimizer = accelerator.prepare(model, optimizer)
-    extra = [_Checkpointing(out, accelerator)] if out is not None else []
+    extra = [_Checkpointing(out, accelerator, evaluate is not None)] if out is not None else []
     try:
         return train(
             model,
