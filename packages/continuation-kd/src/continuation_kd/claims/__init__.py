@@ -1,0 +1,1 @@
+"""One module per claim of ``continuation_kd.paper.PAPER``, each with ``run(ctx) -> Result``."""
