@@ -5,14 +5,13 @@ at T <= and > the original length."""
 from __future__ import annotations
 
 import copy
+import math
 
 import pytest
 import torch
 import transformers
 from resonance_rope import (
-    RopeConfig,
     RotaryEmbedding,
-    compute_inv_freq,
     register_hf_rope_types,
     use_exact_rotary,
 )
@@ -64,16 +63,39 @@ def test_register_refuses_to_overwrite_foreign_function():
         ROPE_INIT_FUNCTIONS["resonance"] = saved
 
 
-def test_tiny_llama_uses_resonance_yarn_from_config():
-    register_hf_rope_types()
+def explicit_resonance_round(inv_freq: torch.Tensor) -> torch.Tensor:
+    """Algorithm 1 written out: theta~ = 2 pi / round(2 pi / theta), in float64."""
+    lam = 2 * math.pi / inv_freq.double()
+    return 2 * math.pi / torch.round(lam)
+
+
+def test_tiny_llama_resonance_yarn_is_transformers_yarn_rounded():
+    """Oracle: transformers' own yarn init function, then Algorithm 1 by hand; the module's
+    cos/sin against the explicit formula cos(t theta~) x attention factor."""
     model = tiny_llama(RES_YARN)
     rot = model.model.rotary_emb
-    ours, factor = compute_inv_freq(RopeConfig.from_hf(model.config))
-    assert torch.equal(rot.inv_freq, ours) and rot.attention_scaling == factor
-    ref = compute_inv_freq(
-        RopeConfig(32, rope_type="resonance_yarn", factor=4.0, original_max_position_embeddings=64)
+    yarn_cfg = LlamaConfig(
+        hidden_size=64,
+        num_attention_heads=2,
+        head_dim=32,
+        max_position_embeddings=256,
+        rope_parameters={**RES_YARN, "rope_type": "yarn"},
     )
-    assert torch.equal(rot.inv_freq, ref[0])
+    yarn_inv, yarn_factor = ROPE_INIT_FUNCTIONS["yarn"](yarn_cfg, "cpu")
+    expected = explicit_resonance_round(yarn_inv)
+    torch.testing.assert_close(rot.inv_freq.double(), expected, rtol=1e-6, atol=0)
+    assert rot.attention_scaling == pytest.approx(yarn_factor, rel=1e-12)
+    assert not torch.allclose(rot.inv_freq, yarn_inv)  # the rounding did something
+    t = torch.arange(200)
+    with torch.no_grad():
+        cos, sin = rot(torch.zeros(1), t[None])
+    angle = t[:, None].double() * expected[None, :]
+    torch.testing.assert_close(
+        cos[0, :, :16].double(), torch.cos(angle) * yarn_factor, atol=2e-4, rtol=0
+    )
+    torch.testing.assert_close(
+        sin[0, :, 16:].double(), torch.sin(angle) * yarn_factor, atol=2e-4, rtol=0
+    )
 
 
 @pytest.mark.parametrize("length", [64, 256, 1024])
@@ -147,23 +169,33 @@ def test_hf_config_without_original_length_is_refused():
 
 
 def test_hf_dynamic_update_recomputes_resonance_dynamic():
-    register_hf_rope_types()
+    """Oracle: transformers' own dynamic init function at the new length, rounded by hand."""
     model = tiny_llama(
         {"rope_type": "resonance_dynamic", "factor": 2.0, "rope_theta": 1e4}, max_len=64
     )
+    before = model.model.rotary_emb.inv_freq.clone()
     with torch.no_grad():
         model(torch.randint(0, 32, (1, 150)))
-    cfg = RopeConfig(32, rope_type="resonance_dynamic", factor=2.0, max_position_embeddings=64)
-    expected, _ = compute_inv_freq(cfg, seq_len=150)
-    assert torch.equal(model.model.rotary_emb.inv_freq, expected)
-    assert not torch.equal(expected, compute_inv_freq(cfg)[0])
+    plain = tiny_llama({"rope_type": "dynamic", "factor": 2.0, "rope_theta": 1e4}, max_len=64)
+    hf_inv, _ = ROPE_INIT_FUNCTIONS["dynamic"](plain.config, "cpu", seq_len=150)
+    after = model.model.rotary_emb.inv_freq
+    torch.testing.assert_close(after.double(), explicit_resonance_round(hf_inv), rtol=1e-6, atol=0)
+    default_inv = 1.0 / 1e4 ** (torch.arange(0, 32, 2).double() / 32)
+    torch.testing.assert_close(
+        before.double(), explicit_resonance_round(default_inv), rtol=1e-6, atol=0
+    )
+    assert not torch.allclose(after, before)
 
 
 def test_hf_ntk_type():
-    register_hf_rope_types()
+    """Oracle: NTK-aware scaling written out, b' = b s^(d / (d - 2)), theta_j = b'^(-2j/d)."""
     model = tiny_llama({"rope_type": "ntk", "factor": 4.0, "rope_theta": 1e4})
-    expected, _ = compute_inv_freq(RopeConfig(32, rope_type="ntk", factor=4.0))
-    assert torch.equal(model.model.rotary_emb.inv_freq, expected)
+    base = 1e4 * 4.0 ** (32 / 30)
+    expected = 1.0 / base ** (torch.arange(0, 32, 2).double() / 32)
+    torch.testing.assert_close(
+        model.model.rotary_emb.inv_freq.double(), expected, rtol=1e-6, atol=0
+    )
+    assert model.model.rotary_emb.attention_scaling == 1.0
 
 
 ORIG = 64
@@ -216,3 +248,25 @@ def test_dynamic_yarn_short_input_is_plain_rope_through_transformers():
     tokens = torch.randint(0, 32, (1, ORIG), generator=torch.Generator().manual_seed(2))
     with torch.no_grad():
         torch.testing.assert_close(dyn(tokens).logits, plain(tokens).logits, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("rope_type", ["default", "resonance"])
+def test_float32_feature_gap_equals_brute_force_on_transformers_features(rope_type):
+    """The feature-gap claim's float32 measurement: transformers' own rotary features, eq. 8
+    by brute force over every (test, train) position pair as the oracle."""
+    from resonance_rope.freqs import feature_gap_from_cos_sin
+    from resonance_rope.hf import hf_rotary_features
+
+    cos, sin = hf_rotary_features({"rope_type": rope_type}, 16, 48)
+    assert cos.dtype == torch.float32 and cos.shape == (48, 8)
+    gap = feature_gap_from_cos_sin(cos, sin, 16)
+    v = torch.stack([cos, sin], -1).double()
+    v = v / v.norm(dim=-1, keepdim=True)  # (T, P, 2) unit features
+    brute = (v[16:, None] - v[None, :16]).norm(dim=-1).amin(1).amax(0)
+    torch.testing.assert_close(gap, brute, rtol=0, atol=1e-9)
+    lam = 2 * math.pi * 1e4 ** (torch.arange(0, 16, 2).double() / 16)
+    pre = (torch.round(lam) if rope_type == "resonance" else lam) <= 16
+    if rope_type == "resonance":  # float32 t * theta~ is periodic to rounding at t < 48
+        assert float(gap[pre].max()) < 1e-5
+    else:
+        assert float(gap[pre].min()) > 1e-3

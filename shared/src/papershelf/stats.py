@@ -13,19 +13,23 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-# two-sided 95 % Student-t quantiles t_{0.975, df}, df = 1..30; the normal's 1.96 beyond
+# two-sided 95 % Student-t quantiles t_{0.975, df}, df = 1..30; beyond, the Cornish-Fisher
+# term z + (z^3 + z) / (4 df), within 0.003 of the exact value
 _T975 = (
-    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+    12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,
+    2.2010, 2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860,
+    2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423,
 )  # fmt: skip
+_Z975 = 1.959964
 
 
 def t_quantile_975(df: int) -> float:
     """``t_{0.975}`` with ``df`` degrees of freedom (df >= 1)."""
     if df < 1:
         raise ValueError(f"df: must be >= 1, got {df}")
-    return _T975[df - 1] if df <= len(_T975) else 1.96
+    if df <= len(_T975):
+        return _T975[df - 1]
+    return _Z975 + (_Z975**3 + _Z975) / (4 * df)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from papershelf.cli import make_app, run_app
+from papershelf.cli import OverwriteOpt, ResumeOpt, make_app, run_app
 from papershelf.config import check_choice
+from papershelf.errors import UserError
 
 from resonance_rope.config import BASE_TYPES, POSGEN_ROPES, ROPE_TYPES, PosGenConfig, RopeConfig
 
@@ -20,6 +21,9 @@ app = make_app(
     help="Resonance RoPE: integer wavelengths for RoPE and its scaled variants (YaRN, NTK, linear, dynamic), "
     "the PosGen benchmark and Hugging Face integration.",
 )
+
+#: The longest PosGen test sequence the ``posgen`` command accepts.
+MAX_POSGEN_LEN = 4096
 
 TypeOpt = Annotated[str, typer.Option("--type", help=f"RoPE type: {', '.join(ROPE_TYPES)}.")]
 
@@ -97,10 +101,20 @@ def posgen(
     paper_model: Annotated[
         bool, typer.Option("--paper-model", help="T5-Small-sized layers (GPU).")
     ] = False,
-    device: str = "cpu",
+    device: Annotated[str, typer.Option(help="torch device, e.g. cpu or cuda:0.")] = "cpu",
+    overwrite: OverwriteOpt = False,
+    resume: ResumeOpt = False,
 ) -> None:
-    """Train on short PosGen sequences, test on long ones; per-position accuracy plot in --out."""
+    """Train on short PosGen sequences, test on long ones; per-position accuracy plot in --out.
+
+    A rerun into the same --out with the same options resumes from the last checkpoint;
+    other options are refused unless --overwrite (start over) or --resume (continue anyway).
+    """
     check_choice("rope", rope, POSGEN_ROPES)  # before torch loads: a typo fails at once
+    if n_train < 1:
+        raise UserError(f"n-train: must be >= --batch-size ({batch_size}), got {n_train}")
+    if test_len > MAX_POSGEN_LEN:
+        raise UserError(f"test-len: must be <= {MAX_POSGEN_LEN}, got {test_len}")
     task_cfg = PosGenConfig(
         task,
         train_len=train_len,
@@ -125,6 +139,8 @@ def posgen(
         yarn_preset=yarn_preset,
         paper_model=paper_model,
         device=device,
+        overwrite=overwrite,
+        resume=resume,
     )
     for name, m in summary["results"].items():
         print(f"{name:>16}: ID {100 * m['id_acc']:.2f} %  OOD {100 * m['ood_acc']:.2f} %")
@@ -142,8 +158,15 @@ def patch(
     ] = None,
     beta_fast: float = 32.0,
     beta_slow: float = 1.0,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace a non-empty --out folder.")
+    ] = False,
 ) -> None:
-    """Write a copy of a model with new rope_parameters (load it after register_hf_rope_types())."""
+    """Write a copy of a model with new rope_parameters (load it after register_hf_rope_types()).
+
+    The copy is written beside --out and renamed into place; a non-empty --out is refused
+    unless --overwrite, and models without rotary embeddings (BERT, GPT-2) are refused.
+    """
     check_choice("type", rope_type, ROPE_TYPES)
     from resonance_rope.workflow import patch_model
 
@@ -155,6 +178,7 @@ def patch(
         original_max=original_max,
         beta_fast=beta_fast,
         beta_slow=beta_slow,
+        overwrite=overwrite,
     )
     print(f"wrote {out} with rope_parameters {model.config.rope_parameters}")
     print(

@@ -25,6 +25,7 @@ __all__ = [
     "BASE_TYPES",
     "IGNORE_INDEX",
     "LAYOUTS",
+    "MAX_HEAD_DIM",
     "POSGEN_ROPES",
     "RAMPS",
     "RESONANCE_SCOPES",
@@ -70,6 +71,15 @@ def split_rope_type(name: str) -> tuple[str, bool]:
     if name.startswith("resonance_"):
         return name[len("resonance_") :], True
     return name, False
+
+
+#: The largest head dimension a ``RopeConfig`` accepts (real models use <= 256).
+MAX_HEAD_DIM = 16384
+
+
+def _check_finite(name: str, value: Any) -> None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and not math.isfinite(value):
+        raise UserError(f"{name}: must be a finite number, got {value!r}")
 
 
 def _check_positive_int(name: str, value: Any) -> None:
@@ -134,12 +144,17 @@ class RopeConfig(Config):
             or isinstance(self.head_dim, bool)
             or self.head_dim <= 0
             or self.head_dim % 2
+            or self.head_dim > MAX_HEAD_DIM
         ):
-            raise UserError(f"head_dim: must be a positive even integer, got {self.head_dim!r}")
+            raise UserError(
+                f"head_dim: must be a positive even integer <= {MAX_HEAD_DIM}, got {self.head_dim!r}"
+            )
+        _check_finite("base", self.base)
         check_range("base", self.base, low=1, low_open=True)
+        _check_finite("factor", self.factor)
         check_range("factor", self.factor, low=1)
-        if math.isinf(self.factor):
-            raise UserError(f"factor: must be a finite number >= 1, got {self.factor!r}")
+        for name in ("beta_fast", "beta_slow", "attention_factor", "mscale", "mscale_all_dim"):
+            _check_finite(name, getattr(self, name))
         check_range(
             "partial_rotary_factor", self.partial_rotary_factor, low=0, high=1, low_open=True
         )
@@ -430,7 +445,9 @@ class TrainSettings(Config):
     def validate(self) -> None:
         check_range("epochs", self.epochs, low=1)
         check_range("batch_size", self.batch_size, low=1)
+        _check_finite("lr", self.lr)
         check_positive("lr", self.lr)
+        _check_finite("weight_decay", self.weight_decay)
         check_range("weight_decay", self.weight_decay, low=0)
         check_range("pct_start", self.pct_start, low=0, high=1)
         check_range("seed", self.seed, low=0)

@@ -229,10 +229,35 @@ def feature_gap(
 
     train_pos = torch.arange(train_len, dtype=torch.int64)
     test_pos = torch.arange(train_len, test_len, dtype=torch.int64)
-    ring = torch.sort(angles(train_pos), dim=1).values
+    return _gap_from_angles(angles(train_pos), angles(test_pos))
+
+
+def _gap_from_angles(train_ang: torch.Tensor, test_ang: torch.Tensor) -> torch.Tensor:
+    """max over test angles of the chord to the nearest training angle, per pair.
+
+    Args: ``train_ang`` (P, L), ``test_ang`` (P, N), float64 in [0, 2 pi). Returns (P,) float64.
+    """
+    ring = torch.sort(train_ang, dim=1).values
     ring = torch.cat([ring[:, -1:] - TWO_PI, ring, ring[:, :1] + TWO_PI], dim=1)
-    test_ang = angles(test_pos).contiguous()
+    test_ang = test_ang.contiguous()
     idx = torch.searchsorted(ring, test_ang)
     delta = torch.minimum(test_ang - ring.gather(1, idx - 1), ring.gather(1, idx) - test_ang)
-    gaps = (2 * torch.sin(delta / 2)).abs().amax(dim=1)
-    return gaps
+    return (2 * torch.sin(delta / 2)).abs().amax(dim=1)
+
+
+def feature_gap_from_cos_sin(cos: torch.Tensor, sin: torch.Tensor, train_len: int) -> torch.Tensor:
+    """Eq. 8's gap per pair measured on given rotary features, e.g. transformers' float32 ones.
+
+    Args:
+        cos, sin: (T, P) features of positions 0 .. T-1 (any dtype; a common positive scale such
+            as YaRN's attention factor cancels). Positions < ``train_len`` are the training set,
+            the rest the test positions.
+
+    Returns:
+        (P,) float64: the largest chord between a test feature's angle atan2(sin, cos) and the
+        nearest training one (``feature_gap``'s definition, on these features).
+    """
+    if not 0 < train_len < cos.shape[0]:
+        raise ValueError(f"train_len: must be in (0, {cos.shape[0]}) positions, got {train_len}")
+    ang = torch.remainder(torch.atan2(sin.to(torch.float64), cos.to(torch.float64)), TWO_PI).T
+    return _gap_from_angles(ang[:, :train_len], ang[:, train_len:])

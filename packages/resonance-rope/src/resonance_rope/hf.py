@@ -151,6 +151,36 @@ def use_exact_rotary(model: torch.nn.Module, max_positions: int | None = None) -
     return model
 
 
+def hf_rotary_features(
+    rope_parameters: dict[str, Any], head_dim: int, length: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """cos, sin (length, head_dim / 2) float32 of positions 0 .. length-1, as transformers makes
+    them: ``LlamaRotaryEmbedding.forward`` (t * inv_freq in float32) of a one-head Llama config
+    with these ``rope_parameters`` (``rope_theta`` defaults to 1e4). Pair j is column j ("half"
+    layout); the attention factor is included, as in transformers."""
+    from transformers import LlamaConfig
+    from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding
+
+    register_hf_rope_types()
+    params = {"rope_theta": 1e4, **rope_parameters}
+    config = LlamaConfig(
+        hidden_size=head_dim,
+        num_attention_heads=1,
+        num_key_value_heads=1,
+        head_dim=head_dim,
+        intermediate_size=8,
+        num_hidden_layers=1,
+        vocab_size=8,
+        max_position_embeddings=max(length, params.get("original_max_position_embeddings") or 0),
+        rope_parameters=params,
+    )
+    rotary = LlamaRotaryEmbedding(config)
+    with torch.no_grad():
+        cos, sin = rotary(torch.zeros(1, dtype=torch.float32), torch.arange(length)[None])
+    half = head_dim // 2
+    return cos[0, :, :half], sin[0, :, :half]
+
+
 def load_pretrained(path: str | Path, **kwargs: Any):
     """Register our rope types, then ``AutoModelForCausalLM.from_pretrained(path, **kwargs)``.
 
@@ -168,6 +198,7 @@ def load_pretrained(path: str | Path, **kwargs: Any):
 __all__ = [
     "BASE_TYPES",
     "REGISTERED_TYPES",
+    "hf_rotary_features",
     "load_pretrained",
     "patch_rope",
     "register_hf_rope_types",

@@ -1,8 +1,19 @@
-"""PosGen Table 1 (train 64, test 256): the comparison both PosGen claims run.
+"""PosGen Table 1 (train 64, test 256): the comparisons the PosGen claims run.
 
-``posgen_claim(rule, ctx)`` is the body of ``claims/posgen_cot.py`` and
-``claims/posgen_semi_recursive.py``: RoPE and Resonance RoPE trained on the same seeds and
-data, YaRN rows by the official code's eval-time switch.
+``posgen_claim(rule, ctx)`` is the body of ``claims/posgen_cot.py``,
+``claims/posgen_semi_recursive.py`` and ``claims/posgen_recursive.py``; ``yarn_claim(ctx)``
+of ``claims/posgen_yarn.py``. RoPE and Resonance RoPE are trained on the same seeds, data and
+initialisation; the YaRN rows are the same models with the official code's eval-time switch.
+
+Every claim is decided the same way, with its rule fixed before the run:
+
+1. Precondition (``PRECONDITION``): every trained model the claim compares reaches
+   ``MIN_IN_DISTRIBUTION_ACC`` % in-distribution accuracy; otherwise the verdict is
+   inconclusive (the OOD gap between models that did not learn the task is noise). A quick
+   run stops at the first model below it (the verdict cannot be anything else) and says so.
+2. Paired comparison over the seeds (``resonance_rope.stats``): the 95 % t interval of the
+   per-seed OOD differences; a part holds when the interval lies on the paper's side of 0,
+   fails when it lies on the other, and an interval containing 0 is inconclusive.
 """
 
 from __future__ import annotations
@@ -12,66 +23,193 @@ import time
 
 from papershelf.registry import Result, RunContext
 
-__all__ = ["PAPER_TABLE_1", "ROWS", "posgen_claim", "posgen_table"]
+from resonance_rope.stats import decide, paired_interval
+
+__all__ = [
+    "COMPARISONS",
+    "MIN_IN_DISTRIBUTION_ACC",
+    "PAPER_TABLE_1",
+    "PRECONDITION",
+    "ROWS",
+    "posgen_claim",
+    "posgen_table",
+    "run_settings",
+    "verdict",
+    "yarn_claim",
+]
 
 ROWS = ("RoPE", "Resonance RoPE", "YaRN", "Resonance YaRN")
 
+#: The precondition of every PosGen claim: each compared model's in-distribution accuracy (%).
+MIN_IN_DISTRIBUTION_ACC = 90.0
+PRECONDITION = (
+    f"every trained model the claim compares (each seed) reaches >= {MIN_IN_DISTRIBUTION_ACC:.0f} % "
+    "in-distribution accuracy (positions up to the training length) under its training RoPE"
+)
 
-def posgen_table(rule: str, ctx: RunContext) -> dict:
-    """Train RoPE and Resonance models on ``rule`` for several seeds; YaRN rows by eval switch.
+#: Per rule: (name, ours row, baseline row, expected sign of ours - baseline) as in Table 1.
+COMPARISONS = {
+    "cot": (
+        ("Resonance RoPE - RoPE", "Resonance RoPE", "RoPE", +1),
+        ("Resonance YaRN - YaRN", "Resonance YaRN", "YaRN", +1),
+    ),
+    "semi_recursive": (
+        ("Resonance RoPE - RoPE", "Resonance RoPE", "RoPE", +1),
+        ("Resonance YaRN - YaRN", "Resonance YaRN", "YaRN", +1),
+    ),
+    "recursive": (
+        ("Resonance RoPE - RoPE", "Resonance RoPE", "RoPE", -1),
+        ("Resonance YaRN - YaRN", "Resonance YaRN", "YaRN", +1),
+    ),
+    "yarn": (("YaRN - RoPE", "YaRN", "RoPE", +1),),
+}
 
-    Quick: 3 seeds, 2,000 train / 200 test sequences, ``DecoderConfig()``, 8 epochs
-    (256 steps) of batch 64 at lr 1e-3. Full: 5 seeds, 10,000 / 1,000, d_model 128, 30
-    epochs. The claims run on one torch thread (``Claim(threads=1)`` in ``paper.py``): a
-    model this small runs fastest on one thread of a shared machine.
+#: Trained models behind each row (YaRN rows are the same model with the eval-time switch).
+TRAINED = {"RoPE": False, "YaRN": False, "Resonance RoPE": True, "Resonance YaRN": True}
+
+_CACHE: dict[tuple, dict] = {}
+
+
+def run_settings(quick: bool) -> dict:
+    """Sizes of the PosGen runs.
+
+    Quick: 3 seeds, 2,000 train / 200 test sequences, ``DecoderConfig()``, 8 epochs (256
+    steps) of batch 64 at lr 1e-3. Full: 5 seeds, 10,000 / 1,000, d_model 128, 30 epochs.
+    Both stay as they were before the precondition and the paired rule were added.
     """
-    from resonance_rope.config import DecoderConfig, PosGenConfig, TrainSettings
+    from resonance_rope.config import DecoderConfig
+
+    if quick:
+        return {
+            "n_seeds": 3,
+            "task": {"n_train": 2000, "n_val": 0, "n_test": 200},
+            "model": DecoderConfig(),
+            "epochs": 8,
+        }
+    return {
+        "n_seeds": 5,
+        "task": {"n_train": 10000, "n_val": 0, "n_test": 1000},
+        "model": DecoderConfig(d_model=128, n_heads=2, d_ff=512),
+        "epochs": 30,
+    }
+
+
+def _train(rule: str, seed: int, resonance: bool, quick: bool, device: str) -> dict:
+    """One trained model's metrics (own RoPE and YaRN switch), cached for the process."""
+    key = (rule, seed, resonance, quick, device)
+    if key in _CACHE:
+        return _CACHE[key]
+    from resonance_rope.config import PosGenConfig, TrainSettings
     from resonance_rope.posgen import make_posgen
     from resonance_rope.posgen_runs import run_posgen
 
-    if ctx.quick:
-        seeds = [ctx.seed + i for i in range(3)]
-        task_kw = {"n_train": 2000, "n_val": 0, "n_test": 200}
-        model_cfg, epochs = DecoderConfig(), 8
-    else:
-        seeds = [ctx.seed + i for i in range(5)]
-        task_kw = {"n_train": 10000, "n_val": 0, "n_test": 1000}
-        model_cfg, epochs = DecoderConfig(d_model=128, n_heads=2, d_ff=512), 30
-    runs: dict[str, list[dict]] = {r: [] for r in ROWS}
+    cfg = run_settings(quick)
+    task = PosGenConfig(rule, seed=seed, **cfg["task"])
+    settings = TrainSettings(epochs=cfg["epochs"], batch_size=64, lr=1e-3, seed=seed)
+    res, _ = run_posgen(
+        task, cfg["model"], settings, resonance=resonance, data=make_posgen(task), device=device
+    )
+    record = {
+        "metrics": res.metrics,
+        "yarn_metrics": res.yarn_metrics,
+        "seconds": res.seconds,
+        "steps": settings.total_steps(task.n_train),
+    }
+    _CACHE[key] = record
+    return record
+
+
+def posgen_table(
+    rule: str, ctx: RunContext, rows: tuple[str, ...] = ROWS, stop_early: bool | None = None
+) -> dict:
+    """Train the models behind ``rows`` on ``rule`` for every seed, in seed order.
+
+    ``stop_early`` (default: ``ctx.quick``) stops at the first trained model whose
+    in-distribution accuracy is below the precondition; ``"stopped"`` then names it.
+    """
+    cfg = run_settings(ctx.quick)
+    stop_early = ctx.quick if stop_early is None else stop_early
+    seeds = [ctx.seed + i for i in range(cfg["n_seeds"])]
+    flags = sorted({TRAINED[r] for r in rows})
+    runs: dict[str, list[dict]] = {r: [] for r in rows}
+    models: list[dict] = []
+    stopped = None
     for seed in seeds:
-        task = PosGenConfig(rule, seed=seed, **task_kw)
-        data = make_posgen(task)
-        settings = TrainSettings(epochs=epochs, batch_size=64, lr=1e-3, seed=seed)
-        for resonance in (False, True):
-            res, _ = run_posgen(
-                task, model_cfg, settings, resonance=resonance, data=data, device=ctx.device
-            )
+        for resonance in flags:
+            rec = _train(rule, seed, resonance, ctx.quick, ctx.device)
             plain, yarn = ("Resonance RoPE", "Resonance YaRN") if resonance else ("RoPE", "YaRN")
-            runs[plain].append(res.metrics)
-            runs[yarn].append(res.yarn_metrics)
+            id_acc = 100 * rec["metrics"]["id_acc"]
+            models.append(
+                {"model": plain, "seed": seed, "id_acc": id_acc, "seconds": rec["seconds"]}
+            )
+            for row, metrics in ((plain, rec["metrics"]), (yarn, rec["yarn_metrics"])):
+                if row in runs:
+                    runs[row].append(metrics)
+            if stop_early and id_acc < MIN_IN_DISTRIBUTION_ACC:
+                stopped = {"model": plain, "seed": seed, "id_acc": id_acc}
+                break
+        if stopped:
+            break
     summary = {}
     for row, metrics in runs.items():
+        if not metrics:
+            continue
         ood = [100 * m["ood_acc"] for m in metrics]
         summary[row] = {
             "ood_mean": statistics.fmean(ood),
             "ood_var": statistics.pvariance(ood),
             "ood_per_seed": ood,
             "id_mean": statistics.fmean(100 * m["id_acc"] for m in metrics),
+            "id_per_seed": [100 * m["id_acc"] for m in metrics],
         }
     return {
         "rule": rule,
         "seeds": seeds,
-        "steps": settings.total_steps(task_kw["n_train"]),
+        "steps": _train(rule, seeds[0], flags[0], ctx.quick, ctx.device)["steps"],
         "summary": summary,
         "runs": runs,
-        "task": task_kw,
-        "model": model_cfg.to_dict(),
-        "epochs": epochs,
+        "models": models,
+        "stopped": stopped,
+        "task": cfg["task"],
+        "model": cfg["model"].to_dict(),
+        "epochs": cfg["epochs"],
     }
 
 
-#: The precondition of the PosGen claims: each model's mean in-distribution accuracy (%).
-MIN_IN_DISTRIBUTION_ACC = 50.0
+def verdict(table: dict, comparisons: tuple) -> tuple[bool | None, str, list[dict]]:
+    """(holds, reason, intervals) of ``comparisons`` on a ``posgen_table`` result.
+
+    Inconclusive when a trained model is below ``MIN_IN_DISTRIBUTION_ACC`` (the precondition)
+    or when a paired interval contains 0; see ``resonance_rope.stats.decide``.
+    """
+    n_seeds = len(table["seeds"])
+    weakest = min(table["models"], key=lambda m: m["id_acc"])
+    if table["stopped"] or weakest["id_acc"] < MIN_IN_DISTRIBUTION_ACC:
+        bad = table["stopped"] or weakest
+        planned = n_seeds * len({TRAINED[r] for c in comparisons for r in c[1:3]})
+        skipped = planned - len(table["models"])
+        tail = (
+            f"; the other {skipped} of {planned} models were not trained, since the "
+            "precondition cannot hold any more"
+            if skipped
+            else ""
+        )
+        return (
+            None,
+            f"precondition failed: {bad['model']} (seed {bad['seed']}) reached "
+            f"{bad['id_acc']:.1f} % in-distribution accuracy (< {MIN_IN_DISTRIBUTION_ACC:.0f} %)"
+            f"{tail}",
+            [],
+        )
+    intervals = []
+    for name, ours, base, sign in comparisons:
+        ci = paired_interval(
+            table["summary"][ours]["ood_per_seed"], table["summary"][base]["ood_per_seed"]
+        )
+        intervals.append({"name": name, "expected": sign, **ci})
+    holds, why = decide(intervals)
+    return holds, why, intervals
+
 
 PAPER_TABLE_1 = {
     "recursive": {"RoPE": 65.29, "Resonance RoPE": 62.64, "YaRN": 95.93, "Resonance YaRN": 98.30},
@@ -85,67 +223,74 @@ PAPER_TABLE_1 = {
 }
 
 
-def posgen_claim(rule: str, ctx: RunContext) -> Result:
-    """The Table 1 claim on ``rule``: holds if Resonance >= RoPE and Resonance-YaRN >= YaRN in
-    mean OOD accuracy over the seeds. Precondition: every model reaches
-    ``MIN_IN_DISTRIBUTION_ACC`` % in distribution; otherwise the verdict is inconclusive
-    (``holds=None``), since OOD gaps between models that did not learn the task are noise."""
-    start, cpu = time.perf_counter(), time.process_time()
-    table = posgen_table(rule, ctx)
+def _config(table: dict) -> dict:
+    return {
+        "rule": table["rule"],
+        "seeds": table["seeds"],
+        "task": table["task"],
+        "model": table["model"],
+        "epochs": table["epochs"],
+        "steps": table["steps"],
+        "optimizer": "AdamW lr 1e-3, wd 1e-2, batch 64, one_cycle peaking at 10 % (papershelf.train)",
+        "yarn": "eval-time switch, official preset (s=257/65, beta 2/1)",
+        "split": "disjoint",
+        "min_in_distribution_acc": MIN_IN_DISTRIBUTION_ACC,
+        "interval": "95 % Student-t interval of the paired per-seed OOD differences",
+    }
+
+
+def _result(table: dict, comparisons: tuple, ours_row: str, base_row: str, ctx, start) -> Result:
+    holds, why, intervals = verdict(table, comparisons)
     s = table["summary"]
-    res_vs_rope = s["Resonance RoPE"]["ood_mean"] - s["RoPE"]["ood_mean"]
-    res_vs_yarn = s["Resonance YaRN"]["ood_mean"] - s["YaRN"]["ood_mean"]
+    planned = len(table["seeds"]) * len({TRAINED[r] for c in comparisons for r in c[1:3]})
     plots = [_plot_positions(table, ctx)]
     details = {
-        "table": {row: {k: v for k, v in vals.items()} for row, vals in s.items()},
-        "paper": PAPER_TABLE_1[rule],
-        "resonance_minus_rope": res_vs_rope,
-        "resonance_yarn_minus_yarn": res_vs_yarn,
-        "seconds": time.perf_counter() - start,
-        "cpu_seconds": time.process_time() - cpu,
+        "table": s,
+        "paper": PAPER_TABLE_1[table["rule"]],
+        "models": table["models"],
+        "stopped": table["stopped"],
+        "intervals": intervals,
+        "seconds": time.perf_counter() - start[0],
+        "cpu_seconds": time.process_time() - start[1],
         "acc_by_bucket": {
             row: [m["acc_by_bucket"] for m in ms] for row, ms in table["runs"].items()
         },
     }
+    rule_text = "; ".join(
+        f"{name} {'>' if sign > 0 else '<'} 0" for name, _, _, sign in comparisons
+    )
+    found = "; ".join(
+        f"{c['name']} {c['mean']:+.2f} [{c['low']:+.2f}, {c['high']:+.2f}]" for c in intervals
+    )
+    mean = lambda row: s[row]["ood_mean"] if row in s else float("nan")  # noqa: E731
     return Result(
-        metric=f"PosGen {rule} OOD accuracy % (mean of {len(table['seeds'])} seeds)",
-        ours=s["Resonance RoPE"]["ood_mean"],
-        baseline=s["RoPE"]["ood_mean"],
-        baseline_name="RoPE, same seeds and data",
-        holds=(res_vs_rope >= 0 and res_vs_yarn >= 0) if _learned(s) else None,
+        metric=f"PosGen {table['rule']} OOD accuracy % (mean over seeds; "
+        f"{len(table['models'])} of {planned} models trained)",
+        ours=mean(ours_row),
+        baseline=mean(base_row),
+        baseline_name=f"{base_row}, same seeds, data and initialisation",
+        holds=holds,
         details=details,
         plots=plots,
-        config={
-            "rule": rule,
-            "seeds": table["seeds"],
-            "task": table["task"],
-            "model": table["model"],
-            "epochs": table["epochs"],
-            "steps": table["steps"],
-            "optimizer": "AdamW lr 1e-3, wd 1e-2, batch 64, one_cycle peaking at 10 % (papershelf.train)",
-            "yarn": "eval-time switch, official preset (s=257/65, beta 2/1)",
-            "split": "disjoint",
-        },
-        note=f"Holds if Resonance >= RoPE and Resonance-YaRN >= YaRN in mean OOD accuracy; "
-        f"YaRN {s['YaRN']['ood_mean']:.1f} -> Resonance-YaRN {s['Resonance YaRN']['ood_mean']:.1f}."
-        + _learning_note(s),
+        config=_config(table),
+        note=f"Holds if the 95 % paired interval over seeds lies on the paper's side of 0 for: "
+        f"{rule_text}." + (f" Measured: {found}." if found else ""),
+        reason=why if holds is None else "",
     )
 
 
-def _learned(summary: dict) -> bool:
-    """The claim's precondition: every model learned the task in distribution."""
-    return min(v["id_mean"] for v in summary.values()) >= MIN_IN_DISTRIBUTION_ACC
+def posgen_claim(rule: str, ctx: RunContext) -> Result:
+    """The Table 1 claim on ``rule`` (``COMPARISONS[rule]``), decided by ``verdict``."""
+    start = (time.perf_counter(), time.process_time())
+    table = posgen_table(rule, ctx)
+    return _result(table, COMPARISONS[rule], "Resonance RoPE", "RoPE", ctx, start)
 
 
-def _learning_note(summary: dict) -> str:
-    """Flag runs whose models did not learn the task in distribution (then OOD gaps are noise)."""
-    id_acc = min(v["id_mean"] for v in summary.values())
-    if not _learned(summary):
-        return (
-            f" In-distribution accuracy is only {id_acc:.1f} %: the models did not learn the task in this "
-            "budget, so the OOD comparison is inconclusive (run --full)."
-        )
-    return ""
+def yarn_claim(ctx: RunContext) -> Result:
+    """YaRN (eval-time switch) > RoPE in OOD accuracy on CoT, from the CoT RoPE models."""
+    start = (time.perf_counter(), time.process_time())
+    table = posgen_table("cot", ctx, rows=("RoPE", "YaRN"))
+    return _result(table, COMPARISONS["yarn"], "YaRN", "RoPE", ctx, start)
 
 
 def _plot_positions(table: dict, ctx: RunContext) -> str:
@@ -157,6 +302,8 @@ def _plot_positions(table: dict, ctx: RunContext) -> str:
 
     fig, ax = plt.subplots(figsize=(6, 3.5))
     for row, metrics in table["runs"].items():
+        if not metrics:
+            continue
         acc = np.array(
             [[np.nan if v is None else v for v in m["acc_by_position"]] for m in metrics]
         )

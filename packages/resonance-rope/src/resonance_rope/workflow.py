@@ -29,6 +29,8 @@ from resonance_rope.config import (
 from resonance_rope.model import PosGenDecoder
 from resonance_rope.posgen import make_posgen
 from resonance_rope.posgen_runs import (
+    YARN_PRESETS,
+    YARN_SCHEDULES,
     evaluate_with_switch,
     posgen_dataset,
     posgen_loss,
@@ -45,6 +47,9 @@ __all__ = [
 ]
 
 # ----------------------------------------------------------------------------- freqs
+
+#: Memory ``freqs`` may use for its per-pair tables before it refuses (bytes).
+MAX_TABLE_BYTES = 2 * 2**30
 
 
 def freqs_report(
@@ -67,10 +72,20 @@ def freqs_report(
         yarn_extrapolation_weight,
     )
 
+    if train_len is not None and train_len < 1:
+        raise UserError(f"train_len: must be a positive integer, got {train_len}")
     length = train_len or cfg.train_len or 4096
-    gap_len = test_len or int(length * max(cfg.factor, 4.0))
+    gap_len = test_len if test_len is not None else int(length * max(cfg.factor, 4.0))
     if gap_len <= length:
         raise UserError(f"test_len: must be > train_len = {length}, got {gap_len}")
+    # feature_gap holds a few float64 (pairs, positions) tables at once
+    need = 4 * 8 * (cfg.rotary_dim // 2) * gap_len
+    if need > MAX_TABLE_BYTES:
+        raise UserError(
+            f"test_len: the feature-gap tables for {cfg.rotary_dim // 2} pairs x {gap_len} "
+            f"positions need about {need / 2**30:.1f} GiB (at most {MAX_TABLE_BYTES / 2**30:.0f} "
+            "GiB); lower --test-len or --head-dim"
+        )
     f = compute_rope(cfg)
     lam_orig = wavelengths(default_inv_freq(cfg.rotary_dim, cfg.base))
     lam = wavelengths(f.inv_freq)
@@ -170,6 +185,24 @@ def build_model(
     return PosGenDecoder(model_cfg, train_rope, eval_rope), model_cfg
 
 
+#: Attention scores a training batch may keep for the backward pass (bytes) before ``posgen`` refuses.
+MAX_TRAIN_ATTENTION_BYTES = 8 * 2**30
+
+#: Attention scores one evaluation batch may hold (bytes): long --test-len means smaller batches.
+EVAL_ATTENTION_BYTES = 2**28
+
+
+def eval_batch_size(model_cfg: DecoderConfig, length: int, most: int = 200) -> int:
+    """Sequences per evaluation forward so that the (B, H, T, T) float32 scores fit the budget."""
+    per_sequence = 4 * model_cfg.n_heads * length * length
+    return max(1, min(most, EVAL_ATTENTION_BYTES // per_sequence))
+
+
+def posgen_run_arguments(task: PosGenConfig, rope: str, **options: Any) -> dict[str, Any]:
+    """What identifies a ``posgen`` run folder (``papershelf.run_folder``): the task and options."""
+    return {**{f"task.{k}": v for k, v in task.to_dict().items()}, "rope": rope, **options}
+
+
 def run_posgen_command(
     task: PosGenConfig,
     rope: str,
@@ -183,31 +216,75 @@ def run_posgen_command(
     yarn_preset: str,
     paper_model: bool,
     device: str,
+    overwrite: bool = False,
+    resume: bool = False,
 ) -> dict:
     """Train, evaluate (own RoPE and, for yarn types, the eval-time YaRN), plot, save.
 
     ``epochs * (n_train // batch_size)`` steps of ``papershelf.train.fit``: AdamW (weight decay
     1e-2) under the ``one_cycle`` schedule peaking at 10 % of the steps (``TrainSettings``),
-    checkpoints every quarter of the run in ``out/checkpoints`` (a rerun resumes).
+    checkpoints every quarter of the run in ``out/checkpoints``. ``out`` is a run folder
+    (``papershelf.run_folder.prepare_run_folder``): a rerun with the same arguments resumes
+    from the newest checkpoint (and ends with the weights of an uninterrupted run); other
+    arguments are refused unless ``overwrite`` (start over) or ``resume`` (continue anyway).
     Writes ``metrics.json``, ``per_position.json``, ``per_position.png`` and the weights.
+
+    Raises:
+        UserError: a bad option (checked before any work), or ``out`` holds another run.
     """
     from papershelf.checkpoint import save_weights
+    from papershelf.cli import check_device
+    from papershelf.run_folder import check_writable_folder, prepare_run_folder
     from papershelf.seeding import seed_everything
     from papershelf.train import fit
 
     check_choice("rope", rope, POSGEN_ROPES)
+    check_choice("yarn_schedule", yarn_schedule, YARN_SCHEDULES)
+    check_choice("yarn_preset", yarn_preset, YARN_PRESETS)
     settings = TrainSettings(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed)
+    if task.n_train < batch_size:
+        raise UserError(
+            f"n-train: must be >= --batch-size ({batch_size}) so that one batch fits, "
+            f"got {task.n_train}"
+        )
+    if task.n_test < 1:
+        raise UserError(f"n-test: must be >= 1 (the test sequences), got {task.n_test}")
+    model_cfg = DecoderConfig.paper(task.vocab_size) if paper_model else DecoderConfig()
+    length = task.train_len + 1  # attention scores kept for the backward pass, every layer
+    need = 4 * 4 * batch_size * model_cfg.n_heads * model_cfg.n_layers * length * length
+    if need > MAX_TRAIN_ATTENTION_BYTES:
+        raise UserError(
+            f"train-len: a training batch of {batch_size} x {length} tokens needs about "
+            f"{need / 2**30:.1f} GiB of attention scores (at most "
+            f"{MAX_TRAIN_ATTENTION_BYTES / 2**30:.0f} GiB); lower --train-len or --batch-size"
+        )
+    check_device(device)
+    out = Path(out)
+    check_writable_folder(out)
+    arguments = posgen_run_arguments(
+        task,
+        rope,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        yarn_schedule=yarn_schedule,
+        yarn_preset=yarn_preset,
+        paper_model=paper_model,
+    )
+    prepare_run_folder(out, arguments, overwrite=overwrite, resume=resume)
     seed_everything(seed)
     data = make_posgen(task)
     model, model_cfg = build_model(task, rope, yarn_schedule, yarn_preset, paper_model)
     model.to(device)
     steps = epochs * max(1, data["train"].shape[0] // batch_size)
-    out = Path(out)
     config = settings.train_config(
         steps, out_dir=out / "checkpoints", checkpoint_every=max(1, steps // 4), progress=True
     )
     state = fit(model, posgen_dataset(data["train"], task), posgen_loss, config)
-    metrics, switched = evaluate_with_switch(model, data["test"], task)
+    metrics, switched = evaluate_with_switch(
+        model, data["test"], task, eval_batch_size(model_cfg, task.test_len + 1)
+    )
     results = {model.rotary.cfg.type_name: metrics}
     if switched is not None:
         results[model.eval_rotary.cfg.type_name + " (eval switch)"] = switched
@@ -283,18 +360,54 @@ def patch_model(
     original_max: int | None = None,
     beta_fast: float = 32.0,
     beta_slow: float = 1.0,
+    overwrite: bool = False,
 ) -> torch.nn.Module:
     """Load a local Hugging Face model, set its ``rope_parameters``, save it to ``out``.
 
-    Load the copy with ``resonance_rope.load_pretrained`` (or after ``register_hf_rope_types()``).
+    The copy is written into a temporary folder beside ``out`` and renamed into place, so
+    ``out`` holds either the previous content or the whole new model. Load it with
+    ``resonance_rope.load_pretrained`` (or after ``register_hf_rope_types()``).
+
+    Raises:
+        UserError: ``out`` is a file, is ``model_dir``, or is a non-empty folder (without
+            ``overwrite``); the model has no rotary embedding (BERT, GPT-2 ...); bad rope options.
+        FileNotFoundError: ``model_dir`` is not a model folder.
     """
+    import os
+    import shutil
+
+    from papershelf.run_folder import check_writable_folder
+
     check_choice("type", rope_type, ROPE_TYPES)
     base_type = rope_type.removeprefix("resonance_")
     if base_type in ("yarn", "dynamic_yarn") and original_max is None:
         raise UserError(f"original-max: required for --type {rope_type}")
-    from resonance_rope.hf import load_pretrained, patch_rope
+    model_dir, out = Path(model_dir), Path(out)
+    if not (model_dir / "config.json").is_file():
+        raise FileNotFoundError(f"model_dir: {model_dir} is not a model folder (no config.json)")
+    if out.exists() and not out.is_dir():
+        raise UserError(f"out: {out} is a file; give a folder for the patched model")
+    if out.exists() and out.resolve() == model_dir.resolve():
+        raise UserError(f"out: {out} is the model folder itself; give another folder")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise UserError(f"out: {out} is not empty; pass --overwrite to replace it")
+    check_writable_folder(out)
+    from transformers import AutoConfig
 
+    from resonance_rope.hf import _rotary_modules, load_pretrained, patch_rope
+
+    config = AutoConfig.from_pretrained(model_dir)
+    if getattr(config, "rope_parameters", None) is None:
+        raise UserError(
+            f"model_dir: {model_dir} holds a {config.model_type!r} model, which has no rotary "
+            "position embedding (no rope_parameters); only RoPE models can be patched"
+        )
     model = load_pretrained(model_dir)
+    if not _rotary_modules(model):
+        raise UserError(
+            f"model_dir: the {config.model_type!r} model in {model_dir} has no rotary module "
+            "to patch; only RoPE models can be patched"
+        )
     params: dict[str, Any] = {"rope_type": rope_type}
     if rope_type not in ("default", "resonance") or factor != 1.0:
         params["factor"] = factor
@@ -303,5 +416,16 @@ def patch_model(
     if rope_type.endswith("yarn"):
         params.update(beta_fast=beta_fast, beta_slow=beta_slow)
     patch_rope(model, **params)
-    model.save_pretrained(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        model.save_pretrained(tmp)
+        if out.exists():
+            os.replace(out, old)
+        os.replace(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
     return model

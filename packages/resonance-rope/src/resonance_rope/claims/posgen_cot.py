@@ -1,6 +1,6 @@
-"""Claim ``posgen-cot``: on PosGen CoT, Resonance RoPE >= RoPE and Resonance-YaRN >= YaRN (OOD).
+"""Claim ``posgen-cot``: on PosGen CoT, Resonance RoPE > RoPE and Resonance-YaRN > YaRN (OOD).
 
-The comparison, its threshold and the settings are ``resonance_rope.posgen_table``'s, shared
+The comparison, its precondition and the settings are ``resonance_rope.posgen_table``'s, shared
 with ``posgen-semi-recursive``.
 """
 

@@ -1,7 +1,7 @@
-"""Claim ``posgen-semi-recursive``: on PosGen semi-recursive, Resonance RoPE >= RoPE and
-Resonance-YaRN >= YaRN (OOD).
+"""Claim ``posgen-semi-recursive``: on PosGen semi-recursive, Resonance RoPE > RoPE and
+Resonance-YaRN > YaRN (OOD).
 
-The comparison, its threshold and the settings are ``resonance_rope.posgen_table``'s, shared
+The comparison, its precondition and the settings are ``resonance_rope.posgen_table``'s, shared
 with ``posgen-cot``.
 """
 
