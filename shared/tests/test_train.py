@@ -87,6 +87,38 @@ def test_interrupted_run_resumes_to_the_same_weights(tmp_path):
     ]
 
 
+def test_resume_restores_buffers_such_as_running_statistics(tmp_path):
+    def make():
+        torch.manual_seed(0)
+        return torch.nn.Sequential(
+            torch.nn.Linear(5, 8), torch.nn.BatchNorm1d(8), torch.nn.Linear(8, 1)
+        )
+
+    _, data = regression_problem()
+    config = dict(max_steps=8, batch_size=16, checkpoint_every=4, progress=False)
+    straight = make()
+    fit(straight, data, mse, TrainConfig(**config, out_dir=tmp_path / "a"))
+
+    def crash_at_step_6(state):
+        if state.step == 6:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fit(
+            make(),
+            data,
+            mse,
+            TrainConfig(**config, out_dir=tmp_path / "b"),
+            hooks=[FunctionHook(on_step_start=crash_at_step_6)],
+        )
+    resumed = make()
+    fit(resumed, data, mse, TrainConfig(**config, out_dir=tmp_path / "b"))
+    for (name, p), q in zip(
+        straight.state_dict().items(), resumed.state_dict().values(), strict=True
+    ):
+        torch.testing.assert_close(p, q, rtol=0, atol=0, msg=name)
+
+
 def test_a_resumed_run_keeps_the_evaluation_of_its_checkpoint_step(tmp_path):
     model, data = regression_problem()
     config = TrainConfig(

@@ -2,8 +2,8 @@
 
 Checkpoints live in ``out_dir/checkpoint-<step>/`` and ``out_dir/latest`` names the newest
 complete one. A checkpoint is written to a temporary folder and renamed into place, so a
-crash mid-write leaves the previous checkpoint intact. It holds the trainable weights, the
-optimizer state, torch's RNG state and the trainer state (step, losses, evals, config).
+crash mid-write leaves the previous checkpoint intact. It holds the trainable weights and the
+buffers, the optimizer state, torch's RNG state and the trainer state (step, losses, evals, config).
 """
 
 from __future__ import annotations
@@ -44,10 +44,12 @@ def save_checkpoint(
     final = out_dir / f"checkpoint-{step}"
     tmp = out_dir / f".tmp-checkpoint-{step}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
-    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    # trainable weights and buffers (running statistics, spectral-norm vectors change too)
+    keep = {n for n, p in model.named_parameters() if p.requires_grad}
+    keep |= {n for n, _ in model.named_buffers()} if keep else set()
     save_weights(
         tmp,
-        {k: v for k, v in model.state_dict().items() if k in trainable or not trainable},
+        {k: v for k, v in model.state_dict().items() if k in keep or not keep},
         name="model",
     )
     opt_tensors, opt_meta = _flatten_optimizer(optimizer.state_dict())
