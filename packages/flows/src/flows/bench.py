@@ -1,14 +1,18 @@
-"""Throughput of our MAF / NSF against zuko's flows of the same size (same process).
+"""Throughput of our MAF / NSF against zuko's flows of the same size (same process), and how
+the cost grows with the dimension D.
 
 Cases: ``log_prob`` of a batch, a training step (``papershelf.train.training_step``:
-``log_prob``, backward, an Adam step) and ``sample``,
-for D in {2, 8} (quick) or {2, 8, 32} and batch 512 (quick) or {512, 4096}. Ratios are
-ours / zuko (lower is faster). zuko lives in the ``bench-flows`` dependency group.
+``log_prob``, backward, an Adam step) and ``sample``, over D in {2, 4, 8, 16, 32, 64} at
+batch 512 (``--full`` adds batch 4096). Ratios are ours / zuko (lower is faster); the notes
+give each case's fitted growth exponent ``b`` in ``time ~ D^b`` (``papershelf.bench``).
+zuko lives in the ``bench-flows`` dependency group.
 """
 
 from __future__ import annotations
 
-from papershelf.bench import BenchReport, compare
+from papershelf.bench import BenchReport, compare, growth_notes
+
+DIMS = (2, 4, 8, 16, 32, 64)
 
 
 def _pairs(d: int):
@@ -65,7 +69,7 @@ def run(quick: bool = True) -> BenchReport:
             baseline="zuko",
             notes=["zuko is not installed: `uv sync --package flows --group bench-flows`"],
         )
-    dims = (2, 8) if quick else (2, 8, 32)
+    dims = DIMS
     batches = (512,) if quick else (512, 4096)
     repeats = 5 if quick else 9
     rows = []
@@ -76,10 +80,10 @@ def run(quick: bool = True) -> BenchReport:
                 x = torch.randn(n, d)
                 mine, zukos = _ops(ours, x), _ops(theirs, x)
                 for what in mine:
-                    params = {"flow": name, "op": what, "D": d, "batch": n}
+                    params = {"D": d, "batch": n}
                     rows += compare(
-                        {f"zuko {name}": zukos[what], f"ours {name}": mine[what]},
-                        baseline=f"zuko {name}",
+                        {f"zuko {name} {what}": zukos[what], f"ours {name} {what}": mine[what]},
+                        baseline=f"zuko {name} {what}",
                         params=params,
                         warmup=2,
                         repeats=repeats,
@@ -90,5 +94,7 @@ def run(quick: bool = True) -> BenchReport:
         "train step = papershelf.train.training_step: log_prob, backward and an Adam step",
         "sampling a MAF/NSF takes D MADE passes per transform in both libraries",
         "command: `uv run flows bench` (quick) or `uv run flows bench --full`",
+        "growth over D at batch 512 (least-squares slope of log time on log D):",
+        *growth_notes([r for r in rows if r.params["batch"] == 512], "D"),
     ]
     return BenchReport("flows vs zuko (MAF, NSF)", rows, baseline="zuko", notes=notes)

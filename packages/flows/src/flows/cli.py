@@ -56,10 +56,34 @@ def fit(
     seed: int = 0,
     standardize: Annotated[bool, typer.Option(help="robust (median/MAD) standardisation")] = True,
     out: Annotated[Path, typer.Option(help="output folder")] = Path("runs/flow"),
+    checkpoint_every: Annotated[
+        int, typer.Option(help="write a resumable checkpoint every N steps (0: only at the end)")
+    ] = 200,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="start over in an --out that holds another run")
+    ] = False,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume", help="continue the run in --out with new training options (same model/data)"
+        ),
+    ] = False,
 ) -> None:
-    """Fit a flow by maximum likelihood; writes model.safetensors + model_config.json (+ plot for 2-D)."""
+    """Fit a flow by maximum likelihood; writes model.safetensors + model_config.json (+ plot for 2-D).
+
+    A rerun with the same arguments into the same --out resumes from the last checkpoint."""
+    import warnings
+
+    from flows.data import DegenerateColumnWarning
     from flows.workflow import fit_csv
 
+    def one_line(message, category, *args, **kwargs):  # a named warning as one stderr line
+        if issubclass(category, DegenerateColumnWarning):
+            print(f"warning: {message}", file=sys.stderr)
+        else:
+            default_show(message, category, *args, **kwargs)
+
+    default_show, warnings.showwarning = warnings.showwarning, one_line
     report = fit_csv(
         data,
         arch=arch,
@@ -76,6 +100,9 @@ def fit(
         seed=seed,
         standardize=standardize,
         out=out,
+        checkpoint_every=checkpoint_every,
+        overwrite=overwrite,
+        resume=resume,
     )
     print(f"train NLL {report.nll:.4f} nats (data units); saved {report.model}")
     if report.df is not None:
@@ -87,7 +114,9 @@ def fit(
 @app.command()
 def sample(
     model: Annotated[Path, typer.Argument(help="folder written by `flows fit`")],
-    n: Annotated[int, typer.Option("-n", help="number of samples")] = 1000,
+    n: Annotated[
+        int, typer.Option("-n", help="number of samples (refused if beyond the RAM)")
+    ] = 1000,
     seed: int = 0,
     out: Annotated[Path, typer.Option(help="CSV to write")] = Path("samples.csv"),
 ) -> None:

@@ -167,7 +167,15 @@ def load_flow(folder: str | Path):
         raise UserError(f"model: {folder} has no model_config.json with a 'flow' entry")
     config = FlowConfig.from_dict(meta["flow"])
     flow = build_flow(config)
-    state, _ = load_weights(folder, expected_keys=flow.state_dict().keys())
+    expected = flow.state_dict()
+    state, _ = load_weights(folder, expected_keys=expected.keys())
+    for key, value in state.items():
+        if tuple(value.shape) != tuple(expected[key].shape):
+            raise UserError(
+                f"model: {folder}: weight {key} has shape {tuple(value.shape)} but "
+                f"model_config.json describes {tuple(expected[key].shape)} (features "
+                f"{config.features}); the config does not match the weights"
+            )
     flow.load_state_dict(state)
     flow.eval()
     return flow, config, meta

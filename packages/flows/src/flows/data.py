@@ -6,7 +6,9 @@ All generators return ``(n, D)`` float tensors and take a ``torch.Generator``.
 from __future__ import annotations
 
 import csv
+import io
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,9 +18,12 @@ from torch import Tensor
 
 __all__ = [
     "CHECKERBOARD_ENTROPY",
+    "DegenerateColumnWarning",
     "RobustScaler",
+    "check_columns",
     "checkerboard",
     "eight_gaussians",
+    "independent_t",
     "moons",
     "read_csv",
     "rings",
@@ -102,6 +107,22 @@ def rotated_t2(
     return (u @ q.t()).to(dtype)
 
 
+def independent_t(
+    n: int,
+    df: tuple[float, ...] | list[float],
+    generator: torch.Generator | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> Tensor:
+    """``(n, len(df))`` independent Student-t marginals, column ``i`` with ``df[i]`` degrees of
+    freedom: ``N / sqrt(chi2_nu / nu)`` with ``chi2_nu = 2 Gamma(nu / 2)``."""
+    nu = torch.tensor([float(v) for v in df], dtype=torch.float64)
+    if nu.ndim != 1 or len(nu) < 1 or bool((nu <= 0).any()):
+        raise UserError(f"df: must be positive degrees of freedom, got {list(df)}")
+    normal = torch.randn(n, len(nu), generator=generator, dtype=torch.float64)
+    chi2 = torch._standard_gamma((nu / 2).expand(n, -1).contiguous(), generator=generator) * 2
+    return (normal / torch.sqrt(chi2 / nu)).to(dtype)
+
+
 @dataclass
 class RobustScaler:
     """``(x - median) / (1.4826 MAD)`` per column (robust to heavy tails)."""
@@ -137,7 +158,17 @@ def read_csv(path: str | Path, features: int | None = None) -> Tensor:
         raise UserError(f"data: file {path} does not exist")
     rows: list[list[float]] = []
     width = features
-    with path.open(newline="") as handle:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise UserError(
+            f"data: {path}:{line}: not UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as "
+            "UTF-8 text"
+        ) from None
+    # csv splits records on \n and \r only (never on U+2028 and the like)
+    with io.StringIO(text, newline="") as handle:
         for lineno, row in enumerate(csv.reader(handle), start=1):
             if not row or all(not c.strip() for c in row):
                 continue
@@ -163,6 +194,46 @@ def read_csv(path: str | Path, features: int | None = None) -> Tensor:
     if not rows:
         raise UserError(f"data: {path} has no numeric rows")
     return torch.tensor(rows, dtype=torch.float32)
+
+
+class DegenerateColumnWarning(UserWarning):
+    """A data column has an atom (one value repeated in many rows): a continuous density
+    puts unbounded density there, so its NLL is not meaningful."""
+
+
+ATOM_REFUSE = 0.5  # a value in at least this share of a column's rows: refused (MAD is 0)
+ATOM_WARN = 0.05  # ... in at least this share: DegenerateColumnWarning
+
+
+def check_columns(x: Tensor, path: str | Path = "data") -> None:
+    """Refuse constant columns and columns where one value fills >= 50 % of the rows (the
+    robust scale, 1.4826 MAD, is 0 there and a flow's likelihood is unbounded); warn
+    (``DegenerateColumnWarning``) when one value fills >= 5 % of a column's rows."""
+    n = x.shape[0]
+    for col in range(x.shape[1]):
+        values, counts = torch.unique(x[:, col], return_counts=True)
+        top = int(counts.argmax())
+        share = float(counts[top]) / n
+        value = float(values[top])
+        if len(values) == 1:
+            raise UserError(
+                f"data: {path}: column {col + 1} is constant ({value:g} in all {n} rows); a "
+                "density over it is degenerate: drop the column"
+            )
+        if share >= ATOM_REFUSE:
+            raise UserError(
+                f"data: {path}: column {col + 1} has {share:.0%} of its rows equal to {value:g}; "
+                "a continuous flow cannot fit such an atom (its NLL is unbounded): drop the "
+                "column, or dequantize it (add uniform noise of the value spacing)"
+            )
+        if share >= ATOM_WARN:
+            warnings.warn(
+                f"data: {path}: column {col + 1} has {share:.0%} of its rows equal to {value:g}; "
+                "the fitted density has a spike there and its NLL is not meaningful "
+                "(DegenerateColumnWarning)",
+                DegenerateColumnWarning,
+                stacklevel=2,
+            )
 
 
 def _is_float(cell: str) -> bool:

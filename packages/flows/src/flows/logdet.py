@@ -49,7 +49,7 @@ def russian_roulette(
     vjp: Callable[[Tensor], Tensor],
     v: Tensor,
     p: float = 0.5,
-    n_exact_terms: int = 2,
+    n_exact_terms: int = 10,
     generator: torch.Generator | None = None,
 ) -> Tensor:
     """Unbiased estimate of ``log det(I + J)`` (one roulette draw shared by the batch).

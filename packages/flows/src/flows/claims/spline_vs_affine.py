@@ -1,5 +1,14 @@
-"""C1 (review): at equal depth, RQ-spline couplings (NSF) reach a lower test NLL than affine
-couplings (RealNVP) on 2-D toy densities, and every model's density integrates to ~1."""
+"""C1 (review): at equal depth, the rational-quadratic spline flow of the row the review's
+table cites (NSF RQ-AR: autoregressive RQ splines) reaches a lower test NLL than affine
+couplings (RealNVP, the table's row) on 2-D toy densities.
+
+Rule, fixed before the run: precondition (``verdict``): every density integrates to 1 within
+1e-2 (400^2 grid + the sample fraction outside) and no test NLL is below the checkerboard's
+true entropy - 0.02 (a density scoring below the entropy is not a correct density);
+otherwise inconclusive. Holds if NSF's mean test NLL < RealNVP's on every data set.
+
+Until 0.2 the claim ran RQ *coupling* splines while citing the RQ-AR row; the coupling
+variant is still run by ``--full`` and reported, not judged."""
 
 from __future__ import annotations
 
@@ -18,13 +27,35 @@ from flows.plots import plot_densities
 BOX = 6.0
 
 
-def _models(layers: int):
-    return {
+def _models(layers: int, quick: bool = True):
+    models = {
         "RealNVP": lambda: RealNVP(2, transforms=layers, hidden=(64, 64)),
         "NSF": lambda: NSF(
-            2, transforms=layers, hidden=(64, 64), bins=8, bound=4.0, mode="coupling"
+            2, transforms=layers, hidden=(64, 64), bins=8, bound=4.0, mode="autoregressive"
         ),
     }
+    if not quick:  # reported only: the variant this claim ran before 0.2
+        models["NSF coupling"] = lambda: NSF(
+            2, transforms=layers, hidden=(64, 64), bins=8, bound=4.0, mode="coupling"
+        )
+    return models
+
+
+def verdict(
+    mean: dict[str, dict[str, float]], masses: dict[str, list[float]]
+) -> tuple[bool | None, str]:
+    """``(holds, reason)``: precondition on mass and the entropy bound, then NSF < RealNVP."""
+    bad_mass = {m: v for m, ms in masses.items() for v in ms if abs(v - 1) > 1e-2}
+    if bad_mass:
+        return None, f"a density does not integrate to 1 within 1e-2: {bad_mass}"
+    cb = mean.get("checkerboard", {})
+    below = {m: v for m, v in cb.items() if v < CHECKERBOARD_ENTROPY - 0.02}
+    if below:
+        return None, f"test NLL below the true entropy {CHECKERBOARD_ENTROPY:.3f} - 0.02: {below}"
+    losers = [d for d, row in mean.items() if not row["NSF"] < row["RealNVP"]]
+    if losers:
+        return False, f"RealNVP is at least as good as NSF RQ-AR on {', '.join(losers)}"
+    return True, ""
 
 
 def _mass(flow) -> float:
@@ -46,12 +77,12 @@ def run(ctx: RunContext) -> Result:
     plots: list[str] = []
     start = time.perf_counter()
     for name in datasets:
-        table[name] = {m: [] for m in _models(layers)}
+        table[name] = {m: [] for m in _models(layers, quick)}
         for seed in seeds:
             gen = seed_everything(seed)
             train, test = toy(name, n_train, gen), toy(name, n_test, gen)
             trained = {}
-            for model_name, make in _models(layers).items():
+            for model_name, make in _models(layers, quick).items():
                 torch.manual_seed(seed)
                 flow = make()
                 fit(
@@ -72,26 +103,21 @@ def run(ctx: RunContext) -> Result:
                     plot_densities(ctx.plot_path(f"c1_{name}"), panels, box=4.5, title=name)
                 )
     mean = {d: {m: sum(v) / len(v) for m, v in row.items()} for d, row in table.items()}
-    entropy_ok = all(
-        min(row.values()) >= CHECKERBOARD_ENTROPY - 0.02 for row in [mean["checkerboard"]]
-    )
-    mass_ok = all(abs(m - 1) <= 1e-2 for ms in masses.values() for m in ms)
-    spline_wins = all(row["NSF"] < row["RealNVP"] for row in mean.values())
+    holds, reason = verdict(mean, masses)
     cb = mean["checkerboard"]
     return Result(
-        metric="checkerboard test NLL (nats), NSF",
+        metric="checkerboard test NLL (nats), NSF RQ-AR",
         ours=cb["NSF"],
         baseline=cb["RealNVP"],
         baseline_name=f"RealNVP, {layers} affine couplings (same MLP, same steps)",
-        holds=bool(spline_wins and entropy_ok and mass_ok),
+        holds=holds,
+        reason=reason if holds is None else "",
         details={
             "mean_test_nll": mean,
             "per_seed_test_nll": table,
             "grid_mass": masses,
             "true_entropy_checkerboard": CHECKERBOARD_ENTROPY,
-            "spline_beats_affine_everywhere": spline_wins,
-            "nll_above_entropy": entropy_ok,
-            "mass_within_1e-2": mass_ok,
+            "verdict_detail": reason,
             "seconds": time.perf_counter() - start,
         },
         plots=plots,
@@ -102,6 +128,7 @@ def run(ctx: RunContext) -> Result:
             "layers": layers,
             "batch": batch,
             "hidden": [64, 64],
+            "nsf": "autoregressive (RQ-AR, the cited row)",
             "bins": 8,
             "bound": 4.0,
             "lr": 1e-3,

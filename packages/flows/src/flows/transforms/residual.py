@@ -3,7 +3,12 @@
 Defined in the normalizing direction: ``z = x + g(x)`` with ``Lip(g) <= coeff < 1``
 (spectrally normalised MLP with LipSwish). ``ladj_inv(x) = log det(I + J_g(x))``:
 ``exact`` (analytic Jacobian + slogdet; the default, for small D), ``roulette`` (unbiased,
-Hutchinson + Russian roulette) or ``series`` (truncated, biased). Sampling inverts by the
+Hutchinson + Russian roulette, ``n_exact_terms=10`` as the official EFNF code) or ``series``
+(truncated, biased). When ``g`` is a group average (``g.group`` is set, e.g. a G-Residual
+block) the Hutchinson noise is G-invariant: the estimator averages ``v_h^T J^k v_h`` over the
+orbit ``v_h = rho(h) v`` of one Rademacher vector and shares one roulette draw, so the
+estimate at ``rho(g) x`` equals the one at ``x`` (same random state) up to rounding and
+the estimated density stays exactly invariant (EFNF: "invariant Hutchinson noise"). Sampling inverts by the
 Banach fixed point ``x <- z - g(x)``, which converges at rate ``Lip(g)``; with the exact
 log-det a final Newton step gives the fixed point its implicit-function gradients.
 """
@@ -39,12 +44,13 @@ class ResidualBlock(TransformModule):
         hidden: Sequence[int] = (32, 32),
         coeff: float = 0.97,
         logdet: str = "exact",
-        n_exact_terms: int = 2,
+        n_exact_terms: int = 10,
         n_series_terms: int = 5,
         p: float = 0.5,
         inverse_tol: float = 1e-8,
         max_iter: int = 500,
         g: nn.Module | None = None,
+        invariant_noise: bool | None = None,
     ) -> None:
         super().__init__()
         _check_features(features)
@@ -69,6 +75,11 @@ class ResidualBlock(TransformModule):
         )
         self.inverse_tol, self.max_iter = inverse_tol, max_iter
         self.g = SNMLP(features, features, hidden, coeff) if g is None else g
+        group = getattr(self.g, "group", None)
+        if invariant_noise and group is None:
+            raise UserError("invariant_noise: needs a group-averaged g (a G-Residual block)")
+        # None: G-invariant noise exactly when g is a group average
+        self.invariant_noise = group is not None if invariant_noise is None else invariant_noise
         self.last_iterations = 0
 
     def _ladj(self, x: Tensor) -> tuple[Tensor, Tensor]:
@@ -78,17 +89,29 @@ class ResidualBlock(TransformModule):
             return gx, _logdet.exact(jac)
         create = torch.is_grad_enabled()  # the caller's mode: keep the graph iff it wants grads
         with torch.enable_grad():
-            xr = x if x.requires_grad else x.detach().requires_grad_(True)
+            v = torch.randint(0, 2, x.shape, dtype=x.dtype, device=x.device) * 2 - 1
+            mats = None
+            if self.invariant_noise:
+                # the orbit rho(h) v of one Rademacher vector: (|G|, ..., D), flattened so one
+                # VJP (and one roulette draw) serves every h
+                mats = self.g.group.dense(self.features, x.dtype, x.device)
+                v = torch.einsum("gij,...j->g...i", mats, v).flatten(0, 1)
+                xin = x.unsqueeze(0).expand(len(mats), *x.shape).flatten(0, 1)
+            else:
+                xin = x
+            xr = xin if xin.requires_grad else xin.detach().requires_grad_(True)
             gx = self.g(xr)
 
             def vjp(w: Tensor) -> Tensor:
                 return torch.autograd.grad(gx, xr, w, create_graph=create, retain_graph=True)[0]
 
-            v = torch.randint(0, 2, x.shape, dtype=x.dtype, device=x.device) * 2 - 1
             if self.logdet == "roulette":
                 est = _logdet.russian_roulette(vjp, v, self.p, self.n_exact_terms)
             else:
                 est = _logdet.power_series(vjp, v, self.n_series_terms)
+            if mats is not None:
+                gx = gx.unflatten(0, (len(mats), -1))[0]
+                est = est.unflatten(0, (len(mats), -1)).mean(0)
         if not create:
             gx, est = gx.detach(), est.detach()
         return gx, est
