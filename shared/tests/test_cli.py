@@ -163,3 +163,63 @@ def test_usage_errors_are_one_line(monkeypatch, capsys, argv):
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("error: ") and "--help" in err
+
+
+@pytest.fixture
+def umbrella_files(toy_paper, tmp_path):
+    from papershelf.report import END, START
+    from papershelf.repro import reproduce
+
+    reproduce([toy_paper], out=tmp_path / "run", claims=["good"])
+    (tmp_path / "bad.json").write_text("{not json")
+    (tmp_path / "plain.md").write_text("no block\n")
+    (tmp_path / "stale.md").write_text(f"{START}\nold\n{END}\n")
+    (tmp_path / "a_file").write_text("")
+    return tmp_path
+
+
+BAD_UMBRELLA_INPUTS = [
+    (["reproduce", "--seed", "abc"], 2, "Invalid value for '--seed'"),
+    (["reproduce", "nope"], 2, "nope"),
+    (["reproduce", "--bogus"], 2, "No such option"),
+    (["reproduce", "--claim"], 2, "requires an argument"),
+    (["reproduce", "--claim", "missing"], 2, "claim: 'missing' is not a claim"),
+    (["reproduce", "--device", "bogus"], 2, "device: "),
+    (["reproduce", "--out", "{tmp}/a_file"], 2, "is a file"),
+    (["bench", "nope"], 2, "nope"),
+    (["list", "extra"], 2, "unexpected extra argument"),
+    (["nosuchcommand"], 2, "No such command"),
+    (["report"], 2, "Missing argument"),
+    (["report", "{tmp}/missing.json"], 2, "does not exist"),
+    (["report", "{tmp}/bad.json"], 2, "not a papershelf results file"),
+    (["report", "{tmp}/run/results.json", "--readme", "{tmp}/none.md"], 2, "does not exist"),
+    (["report", "{tmp}/run/results.json", "--readme", "{tmp}/plain.md"], 2, "no results block"),
+    (
+        ["report", "{tmp}/run/results.json", "--readme", "{tmp}/stale.md", "--paper", "x"],
+        2,
+        "paper: 'x'",
+    ),
+    (
+        ["report", "{tmp}/run/results.json", "--readme", "{tmp}/stale.md", "--check"],
+        1,
+        "out of date",
+    ),
+]
+
+
+@pytest.mark.parametrize(("args", "status", "message"), BAD_UMBRELLA_INPUTS)
+def test_umbrella_cli_refuses_bad_input_in_one_line(
+    monkeypatch, capsys, toy_paper, umbrella_files, args, status, message
+):
+    from papershelf import registry
+
+    monkeypatch.setattr(registry, "discover", lambda: {"toy": toy_paper})
+    monkeypatch.delenv("PAPERSHELF_TRACEBACK", raising=False)
+    argv = [a.replace("{tmp}", str(umbrella_files)) for a in args]
+    monkeypatch.setattr(sys, "argv", ["papershelf", *argv])
+    with pytest.raises(SystemExit) as info:
+        cli.run_app(cli.app)
+    err = capsys.readouterr().err
+    assert info.value.code == status, err
+    assert err.count("\n") == 1 and err.startswith("error: ") and "Traceback" not in err
+    assert message in err
