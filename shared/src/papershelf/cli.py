@@ -141,7 +141,9 @@ def run_reproduce(
     )
     con = console()
     print_table(doc, con)
-    con.print(f"results: {out / 'index.html'}, {out / 'results.json'}", highlight=False)
+    con.print(
+        f"results: {out / 'index.html'}, {out / 'results.json'}", highlight=False, soft_wrap=True
+    )
     errors = [c["id"] for p in doc["papers"] for c in p["claims"] if c["status"] == "error"]
     if errors:
         raise RunFailed(
