@@ -16,8 +16,11 @@ from papershelf.adapters.testing import linear_twin, trainer_round_trip
 transformers = pytest.importorskip("transformers")
 
 
-def test_trainer_samples_once_per_optimizer_step(tmp_path):
-    from transformers import Trainer, TrainingArguments
+def test_trainer_samples_once_per_optimizer_step_and_freezes_the_other_rows(tmp_path):
+    """Under the Trainer (gradient accumulation 4, AdamW with weight decay): one b per optimizer
+    step, and with ``update_mode="frozen"`` + ``strict_freeze`` only row b of ``lora_A`` and
+    column b of ``lora_B`` change in a step; every other row/column is bit-identical."""
+    from transformers import Trainer, TrainerCallback, TrainingArguments
 
     config = DyLoRAConfig(
         r_max=8,
@@ -26,10 +29,34 @@ def test_trainer_samples_once_per_optimizer_step(tmp_path):
         seed=5,
         strict_freeze=True,
     )
+    assert config.update_mode == "frozen"
     model = get_dylora_model(make_tiny_bert(), config)
+    with torch.no_grad():  # B = 0 at init would leave A without gradient
+        for layer in model.dylora_layers.values():
+            layer.lora_B.weight.normal_(0, 0.5, generator=torch.Generator().manual_seed(3))
     seen: list[int] = []
     layer = next(iter(model.dylora_layers.values()))
     layer.register_forward_hook(lambda mod, inp, out: seen.append(mod.rank))
+    steps: list[dict] = []
+
+    class Snapshot(TrainerCallback):  # runs after DyLoRACallback: the step's b is set
+        def on_step_begin(self, args, state, control, **kwargs):
+            steps.append(
+                {
+                    "rank": layer.rank,
+                    "before": {
+                        n: (m.lora_A.weight.detach().clone(), m.lora_B.weight.detach().clone())
+                        for n, m in model.dylora_layers.items()
+                    },
+                }
+            )
+
+        def on_step_end(self, args, state, control, **kwargs):
+            steps[-1]["after"] = {
+                n: (m.lora_A.weight.detach().clone(), m.lora_B.weight.detach().clone())
+                for n, m in model.dylora_layers.items()
+            }
+
     gen = torch.Generator().manual_seed(0)
     data = [
         {"input_ids": torch.randint(0, 100, (6,), generator=gen), "labels": torch.tensor(i % 3)}
@@ -40,7 +67,8 @@ def test_trainer_samples_once_per_optimizer_step(tmp_path):
         per_device_train_batch_size=2,
         gradient_accumulation_steps=4,
         max_steps=5,
-        learning_rate=1e-3,
+        learning_rate=1e-2,
+        weight_decay=0.1,
         report_to=[],
         save_strategy="no",
         logging_strategy="no",
@@ -48,12 +76,27 @@ def test_trainer_samples_once_per_optimizer_step(tmp_path):
         disable_tqdm=True,
         dataloader_num_workers=0,
     )
-    trainer = Trainer(model=model, args=args, train_dataset=data, callbacks=[DyLoRACallback(model)])
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=data,
+        callbacks=[DyLoRACallback(model), Snapshot()],
+    )
     trainer.train()
     assert len(seen) == 5 * 4
     per_step = [seen[4 * s : 4 * s + 4] for s in range(5)]
     assert all(len(set(group)) == 1 for group in per_step)
     assert [g[0] for g in per_step] == [draw_rank(config, s) for s in range(5)]
+    assert len(steps) == 5 and len({s["rank"] for s in steps}) > 1
+    for step in steps:
+        k = step["rank"] - 1  # 0-based index of the one row that learns
+        others = [i for i in range(8) if i != k]
+        for name, (a0, b0) in step["before"].items():
+            a1, b1 = step["after"][name]
+            assert torch.equal(a1[others], a0[others]), (name, step["rank"])
+            assert torch.equal(b1[:, others], b0[:, others]), (name, step["rank"])
+            assert not torch.equal(a1[k], a0[k]), (name, step["rank"])
+            assert not torch.equal(b1[:, k], b0[:, k]), (name, step["rank"])
 
 
 def _bert():

@@ -17,7 +17,8 @@ def run_claim(claim_id: str, out) -> Result:
 
 
 def check_result(result: Result) -> None:
-    assert isinstance(result, Result) and isinstance(result.holds, bool)
+    assert isinstance(result, Result) and result.holds in (True, False, None)
+    assert result.holds is not None or result.reason
     assert math.isfinite(result.ours) and result.baseline is not None
     assert result.metric and result.note and result.config and result.plots
 

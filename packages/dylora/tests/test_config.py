@@ -62,8 +62,10 @@ def test_run_options_round_trip_and_checks(tmp_path):
     assert RunOptions.from_json(opts.to_json(tmp_path / "run.json")) == opts
     with pytest.raises(UserError, match="steps: must be >= 1, got 0"):
         RunOptions(steps=0)
-    with pytest.raises(UserError, match="lr: must be > 0"):
+    with pytest.raises(UserError, match=r"lr: must be a finite number > 0, got 0\.0"):
         RunOptions(lr=0.0)
+    with pytest.raises(UserError, match="lr: must be a finite number > 0, got inf"):
+        RunOptions(lr=float("inf"))
     with pytest.raises(UserError, match=r"unknown field.*stepz"):
         RunOptions.from_dict({"stepz": 3})
 

@@ -19,8 +19,12 @@ from papershelf import UserError
 
 def test_missing_model_is_one_line_with_offline_options(tmp_path):
     missing = str(tmp_path / "no-such-model")
-    with pytest.raises(UserError, match=r"model: cannot load .*no-such-model.*offline options"):
+    with pytest.raises(
+        UserError, match=r"model: local path .*no-such-model.* does not exist.*offline options"
+    ):
         train_run(tmp_path / "run", DyLoRAConfig(), RunOptions(model=missing))
+    with pytest.raises(UserError, match=r"model: cannot load 'no-such-hub-name'.*offline options"):
+        train_run(tmp_path / "run2", DyLoRAConfig(), RunOptions(model="no-such-hub-name"))
 
 
 def test_eval_and_export_refuse_bad_ranks(trained):

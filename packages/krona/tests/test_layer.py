@@ -132,8 +132,13 @@ def test_tap_mode_equals_wrap_mode():
     tap = KronABlock(None, 12, ((3, 3), (4, 4)), scale=1.5, res_scale=0.3)
     tap.load_state_dict(wrap.state_dict(), strict=False)
     x = torch.randn(4, 12)
-    expected = wrap(x)
+    with torch.no_grad():
+        plain = ffn(x).clone()  # the FFN alone, before any tap: an independent reference
+        expected = wrap(x)
+    assert not torch.allclose(expected, plain)  # the adapter changes the output
     tap.attach(ffn.up, ffn.down)
     torch.testing.assert_close(ffn(x), expected)
     tap.detach()
-    torch.testing.assert_close(ffn(x), wrap.ffn(x))
+    # detached: the FFN computes exactly what it did before attach (no hook left behind)
+    assert torch.equal(ffn(x), plain)
+    assert not ffn.up._forward_pre_hooks and not ffn.down._forward_hooks

@@ -153,6 +153,31 @@ def test_block_variant_cannot_merge(tiny_cls, variant):
             call()
 
 
+def test_block_res_default_starts_pretrained_and_learns_its_residual_scale(tiny_cls):
+    """Default ``block_res``: s_res is a trained parameter starting at 0, so the model at step 0
+    is the pretrained one; s_res receives a gradient and moves on an optimizer step."""
+    model, _ = tiny_cls
+    model.eval()
+    ids = torch.randint(0, 100, (2, 7), generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        base_logits = model(input_ids=ids).logits.clone()
+    km = get_krona_model(model, KronAConfig(variant="block_res", modules_to_save=["classifier"]))
+    blocks = list(km.krona_modules().values())
+    assert blocks and all(isinstance(b.res_scale, nn.Parameter) for b in blocks)
+    assert all(b.res_scale.requires_grad and float(b.res_scale.detach()) == 0.0 for b in blocks)
+    trainable = {n for n, p in km.named_parameters() if p.requires_grad}
+    assert sum(n.endswith("res_scale") for n in trainable) == len(blocks)
+    torch.testing.assert_close(km(input_ids=ids).logits, base_logits, atol=0, rtol=0)
+    km(input_ids=ids).logits.pow(2).sum().backward()
+    grads = [b.res_scale.grad for b in blocks]
+    assert all(g is not None and float(g.abs()) > 0 for g in grads)
+    torch.optim.SGD([b.res_scale for b in blocks], lr=0.1).step()
+    assert all(float(b.res_scale.detach()) != 0.0 for b in blocks)
+    fixed = KronAConfig(variant="block_res", res_scale_trainable=False)
+    assert not fixed.resolved_res_scale_trainable
+    assert not KronAConfig(variant="block").resolved_res_scale_trainable
+
+
 def test_bert_block_placement_by_hand(tiny_cls):
     """KronA^B on BERT adds s·(A⊗B)X (+ s_res·X) to output.dense's output, before LayerNorm."""
     model, _ = tiny_cls

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from papershelf.cli import make_app, run_app
+from papershelf.cli import OverwriteOpt, ResumeOpt, make_app, run_app
+from papershelf.quiet import quiet_third_party
 
 app = make_app("dylora", help="DyLoRA: one training run for every LoRA rank (arXiv 2210.07558).")
 
@@ -60,7 +61,17 @@ def train(
     steps: Annotated[int, typer.Option("--steps")] = 150,
     lr: Annotated[float, typer.Option("--lr")] = 2e-3,
     batch_size: Annotated[int, typer.Option("--batch-size")] = 32,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seeds everything: model init, adapter, data, dropout.")
+    ] = 0,
+    checkpoint_every: Annotated[
+        int,
+        typer.Option(
+            "--checkpoint-every", help="Resumable checkpoint every N steps (0: at the end)."
+        ),
+    ] = 50,
+    overwrite: OverwriteOpt = False,
+    resume: ResumeOpt = False,
 ) -> None:
     """Train one DyLoRA adapter that serves every rank r_min..r_max."""
     from dylora.config import DyLoRAConfig
@@ -86,8 +97,10 @@ def train(
         lr=lr,
         batch_size=batch_size,
         seed=seed,
+        checkpoint_every=checkpoint_every,
     )
-    metrics = train_run(out, config, opts)
+    with quiet_third_party():
+        metrics = train_run(out, config, opts, overwrite=overwrite, resume=resume)
     print(f"adapter: {out / 'adapter'}; metrics: {metrics.get('eval', {})}")
 
 
@@ -112,9 +125,10 @@ def eval_cmd(
     """Evaluate a trained adapter at each rank: table, ranks.json, accuracy-vs-rank PNG."""
     from dylora.workflow import eval_run
 
-    doc = eval_run(
-        run_dir, ranks, eval_file=eval_file, model_name=model, tolerance=tolerance, out=out
-    )
+    with quiet_third_party():
+        doc = eval_run(
+            run_dir, ranks, eval_file=eval_file, model_name=model, tolerance=tolerance, out=out
+        )
     print(f"{'rank':>4}  {'accuracy':>8}  {'nll':>7}  {'adapter params':>14}")
     for b, row in doc["ranks"].items():
         mark = " <- best" if int(b) == doc["best_rank"] else ""
@@ -145,7 +159,9 @@ def export(
     """Export the rank-b slice as a standard PEFT LoRA adapter or a merged model."""
     from dylora.workflow import export_run
 
-    print(f"wrote {export_run(run_dir, rank, out, fmt, model)}")
+    with quiet_third_party():
+        written = export_run(run_dir, rank, out, fmt, model)
+    print(f"wrote {written}")
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ Nothing here imports torch, so the configs can be built and checked by the CLI c
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,8 @@ RANK_DISTRIBUTIONS = ("uniform", "geometric")
 SAMPLING_SCOPES = ("global", "per_layer")
 SCALINGS = ("alpha_over_b", "alpha_over_rmax")
 INIT_MODES = ("kaiming", "gaussian")
+MAX_LENGTH_LIMIT = 4096
+"""The most tokens per text ``dylora train`` accepts (BERT-style encoders hold 512)."""
 
 
 def _check_int(field: str, value: Any) -> None:
@@ -101,6 +104,8 @@ class DyLoRAConfig(Config):
         if self.r_min > self.r_max:
             raise UserError(f"r_min: must be <= r_max ({self.r_max}), got {self.r_min}")
         check_positive("alpha", self.alpha)
+        if not math.isfinite(self.alpha):
+            raise UserError(f"alpha: must be a finite number > 0, got {self.alpha!r}")
         check_range("dropout", self.dropout, low=0, high=1, high_open=True)
         check_range("geometric_p", self.geometric_p, low=0, high=1, low_open=True, high_open=True)
         check_range("seed", self.seed, low=0)
@@ -156,9 +161,13 @@ class RunOptions(Config):
         model: a hub name, a local folder, ``"offline"`` (the bundled MiniLM) or a tiny model.
         train_file / eval_file: JSONL/CSV data; ``None``: the synthetic topic task.
         text_field / label_field: the columns of the data files.
-        steps, lr, batch_size: the training steps, AdamW learning rate and batch size.
-        max_length: tokens per text (padded/truncated).
-        seed: seeds the data order and the synthetic task.
+        steps, lr, batch_size: the training steps, AdamW learning rate (finite, > 0) and
+            batch size (at most the number of training texts, checked once they are read).
+        max_length: tokens per text (padded/truncated), at most ``MAX_LENGTH_LIMIT``.
+        seed: seeds everything the run builds: model initialisation (a random base such as
+            ``tiny-encoder``), the adapter, the data order, dropout and the synthetic task.
+        checkpoint_every: write a resumable checkpoint every this many steps (0: only at the
+            end); not part of the run's fingerprint (it does not change the weights).
         num_classes / label_names: the label set (filled in from the training data).
     """
 
@@ -174,14 +183,24 @@ class RunOptions(Config):
     seed: int = 0
     num_classes: int = 4
     label_names: list[str] | None = None
+    checkpoint_every: int = 50
 
     def validate(self) -> None:
-        for name in ("steps", "batch_size", "max_length", "seed", "num_classes"):
+        for name in (
+            "steps",
+            "batch_size",
+            "max_length",
+            "seed",
+            "num_classes",
+            "checkpoint_every",
+        ):
             _check_int(name, getattr(self, name))
         check_range("steps", self.steps, low=1)
-        check_positive("lr", self.lr)
+        check_range("checkpoint_every", self.checkpoint_every, low=0)
+        if not math.isfinite(self.lr) or self.lr <= 0:
+            raise UserError(f"lr: must be a finite number > 0, got {self.lr!r}")
         check_range("batch_size", self.batch_size, low=1)
-        check_range("max_length", self.max_length, low=1)
+        check_range("max_length", self.max_length, low=1, high=MAX_LENGTH_LIMIT)
         check_range("seed", self.seed, low=0)
         if self.label_names is not None:
             self.label_names = list(self.label_names)

@@ -6,11 +6,14 @@ Thin: parse, build the configs, call ``krona.workflow`` (imported inside the com
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from papershelf.cli import make_app, run_app
+from papershelf.cli import OverwriteOpt, ResumeOpt, make_app, run_app
+from papershelf.errors import UserError
+from papershelf.quiet import quiet_third_party
 
 app = make_app(
     "krona",
@@ -50,7 +53,14 @@ def train(
     steps: int = 150,
     lr: float = 2e-3,
     batch_size: int = 32,
-    seed: int = 0,
+    seed: Annotated[
+        int, typer.Option(help="Seeds everything: model init, adapter, head, data, dropout.")
+    ] = 0,
+    checkpoint_every: Annotated[
+        int, typer.Option(help="Resumable checkpoint every N steps (0: only at the end).")
+    ] = 50,
+    overwrite: OverwriteOpt = False,
+    resume: ResumeOpt = False,
 ) -> None:
     """Fine-tune KronA adapters (and a mean-pooled classifier head) on a text-classification task."""
     from papershelf.adapters.targets import parse_cli_targets
@@ -66,14 +76,29 @@ def train(
         modules_to_save=["classifier"],
         target_modules=parse_cli_targets(target_modules) if target_modules else None,
     )
+    if not math.isfinite(lr):
+        raise UserError(f"lr: must be a finite number > 0, got {lr!r}")
     train_config = TrainConfig(
-        max_steps=steps, lr=lr, batch_size=batch_size, seed=seed, out_dir=out / "checkpoints"
+        max_steps=steps,
+        lr=lr,
+        batch_size=batch_size,
+        seed=seed,
+        checkpoint_every=checkpoint_every,
+        out_dir=out / "checkpoints",
     )
     from krona.workflow import train_adapter
 
-    record = train_adapter(
-        out, adapter_config, train_config, model=model, train_file=train_file, eval_file=eval_file
-    )
+    with quiet_third_party():
+        record = train_adapter(
+            out,
+            adapter_config,
+            train_config,
+            model=model,
+            train_file=train_file,
+            eval_file=eval_file,
+            overwrite=overwrite,
+            resume=resume,
+        )
     m = record["eval"]
     print(f"eval accuracy {m['accuracy']:.4f}  nll {m['nll']:.4f}; adapter saved to {out}")
 
@@ -92,7 +117,8 @@ def eval_cmd(
     """Evaluate a trained adapter: accuracy and NLL."""
     from krona.workflow import evaluate_trained
 
-    m, n = evaluate_trained(folder, eval_file, seed)
+    with quiet_third_party():
+        m, n = evaluate_trained(folder, eval_file, seed)
     print(f"accuracy {m['accuracy']:.4f}  nll {m['nll']:.4f}  ({n} examples)")
 
 
@@ -109,7 +135,8 @@ def merge(
     """Merge W <- W0 + s·kron(A, B) and write a plain model (plain KronA only)."""
     from krona.workflow import merge_trained
 
-    merge_trained(folder, out)
+    with quiet_third_party():
+        merge_trained(folder, out)
     print(f"merged model written to {out} (encoder/ + classifier.safetensors)")
 
 
@@ -124,7 +151,8 @@ def export(
     """Export to a PEFT LoKr adapter (needs peft: uv sync --group bench-krona)."""
     from krona.workflow import export_trained
 
-    export_trained(folder, out, format)
+    with quiet_third_party():
+        export_trained(folder, out, format)
     print(f"PEFT LoKr adapter written to {out}")
 
 
@@ -139,7 +167,9 @@ def shapes(
     """Print, per target, (d_out, d_in), the chosen A and B, params, equal-budget LoRA rank, cost per order."""
     from krona.workflow import shape_rows
 
-    for row in shape_rows(model, target_modules.split(","), factor):
+    with quiet_third_party():
+        rows = shape_rows(model, target_modules.split(","), factor)
+    for row in rows:
         print(row)
 
 

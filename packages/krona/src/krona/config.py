@@ -74,8 +74,12 @@ class KronAConfig(Config):
             ``res_scale·X``). The issue's names ``"krona"``, ``"krona_b"``, ``"krona_b_res"``
             are accepted and normalised.
         scale: the fixed scalar ``s``; finite and non-zero.
-        res_scale: ``s_res`` of ``block_res``; finite.
-        res_scale_trainable: make ``s_res`` a trained parameter (``block_res`` only).
+        res_scale: ``s_res`` of ``block_res`` at the start of training; finite. The default
+            0 makes ``block_res`` start at the pretrained function (``FFN(X)``; with
+            ``s_res = 1`` it would start at ``FFN(X) + X``, not the pretrained model).
+        res_scale_trainable: make ``s_res`` a trained parameter; ``None`` (default): trained
+            for ``block_res`` (the residual is learnable, as the secondary sources describe
+            it); ``True`` is refused for the other variants, which have no residual.
         shapes: ``"auto"`` (the rule in this module's docstring) or
             ``{pattern: {"A": (a1, a2), "B": (b1, b2)}}``; the first matching pattern wins,
             unmatched modules fall back to ``"auto"``.
@@ -102,8 +106,8 @@ class KronAConfig(Config):
 
     variant: str = "linear"
     scale: float = 1.0
-    res_scale: float = 1.0
-    res_scale_trainable: bool = False
+    res_scale: float = 0.0
+    res_scale_trainable: bool | None = None
     shapes: str | dict[str, dict[str, tuple[int, int]]] = "auto"
     factor: int = -1
     init: str = "zero_A"
@@ -133,6 +137,14 @@ class KronAConfig(Config):
             data = {k: v for k, v in data.items() if k != "adapter_type"}
         return super().from_dict(data)
 
+    @property
+    def resolved_res_scale_trainable(self) -> bool:
+        """Whether ``s_res`` is trained: ``res_scale_trainable``, or ``True`` for
+        ``block_res`` when it is ``None``."""
+        if self.res_scale_trainable is None:
+            return self.variant == "block_res"
+        return bool(self.res_scale_trainable)
+
     def _validate(self) -> None:
         self.variant = VARIANT_ALIASES.get(self.variant, self.variant)
         check_choice("variant", self.variant, [*VARIANTS, *VARIANT_ALIASES])
@@ -150,6 +162,10 @@ class KronAConfig(Config):
                 f"factor: must be -1 (square-root split) or a positive integer, got {self.factor!r}"
             )
         check_range("dropout", self.dropout, low=0.0, high=1.0, high_open=True)
+        if self.res_scale_trainable not in (None, True, False):
+            raise KronAError(
+                f"res_scale_trainable: must be true, false or null, got {self.res_scale_trainable!r}"
+            )
         if self.res_scale_trainable and self.variant != "block_res":
             raise KronAError(
                 "res_scale_trainable: only the 'block_res' variant has a residual scale"

@@ -120,7 +120,7 @@ class KronAModel(adapters.AdapterModel):
                 shapes,
                 cfg.scale,
                 cfg.res_scale if cfg.variant == "block_res" else None,
-                cfg.res_scale_trainable,
+                cfg.resolved_res_scale_trainable,
                 cfg.init,
                 cfg.dropout,
                 cfg.matmul_order,

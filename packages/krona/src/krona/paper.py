@@ -35,7 +35,12 @@ PAPER = Paper(
                 "(quoted from the authors' slides, not checked against the paper's Table 1)"
             ),
             run="krona.claims.equal_budget:run",
-            quick_budget_s=120.0,
+            precondition=(
+                "each method's validation-chosen (scale, lr) learns the task (validation "
+                "accuracy >= 0.7, chance 0.25), and the paired 95 % interval over >= 3 seeds "
+                "separates the methods (else inconclusive: inside the seed noise)"
+            ),
+            quick_budget_s=150.0,
             threads=1,
         ),
         Claim(
@@ -48,6 +53,11 @@ PAPER = Paper(
                 "(T5 on GPU; quoted from the authors' slides)"
             ),
             run="krona.claims.inference_cost:run",
+            precondition=(
+                "each forward-time ratio's 95 % bootstrap interval over paired repeats is "
+                "decisive: wholly inside or outside [0.95, 1.05] for merged KronA, above 1.02 or "
+                "below 1 for the block variants (else inconclusive: inside the timing noise)"
+            ),
             quick_budget_s=60.0,
             threads=1,
         ),

@@ -1,7 +1,12 @@
 """What the ``krona`` commands do, as plain functions (``cli.py`` only parses).
 
 - :func:`train_adapter`: ``krona train``, KronA adapters and a mean-pooled head trained with
-  ``papershelf.train.fit`` (checkpoints, resume), evaluated, saved with ``krona_train.json``.
+  ``papershelf.train.fit`` (periodic checkpoints, exact resume), evaluated, saved with
+  ``krona_train.json``. Everything is seeded from the training seed before it is built; the
+  ``--out`` folder is a run folder (``papershelf.run_folder.prepare_run_folder``: a rerun
+  with other arguments or data is refused unless ``overwrite``/``resume``); a randomly
+  initialised base (``tiny-encoder``) is saved in ``base/`` so that eval, merge and export
+  see the model that was trained.
 - :func:`evaluate_trained`: ``krona eval``, accuracy and NLL of a trained folder.
 - :func:`merge_trained`: ``krona merge``, a plain encoder + head (variant ``linear`` only).
 - :func:`export_trained`: ``krona export``, a PEFT LoKr adapter.
@@ -11,11 +16,13 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import torch
-from papershelf.errors import UserError
+from papershelf.errors import RunFailed, UserError
 from papershelf.io import atomic_write_json
 from papershelf.models import load_model
 from papershelf.text_classification import classification_loss, encode, evaluate
@@ -28,6 +35,7 @@ from krona.model import KronAModel, get_krona_model
 __all__ = [
     "EXPORT_FORMATS",
     "TRAIN_META",
+    "check_utf8",
     "evaluate_trained",
     "export_trained",
     "load_data",
@@ -39,6 +47,7 @@ __all__ = [
 ]
 
 TRAIN_META = "krona_train.json"
+BASE_SUBDIR = "base"
 EXPORT_FORMATS = ("peft-lokr",)
 MAX_LENGTH = 64
 
@@ -52,12 +61,45 @@ def synthetic_task(tok: Any, num_classes: int, seed: int) -> Any:
     )
 
 
+def check_utf8(path: Path | str | None) -> None:
+    """Refuse a data file that is not UTF-8, naming the file and the first bad line."""
+    if path is None or not Path(path).is_file():
+        return
+    with open(path, "rb") as handle:
+        for line_no, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise UserError(
+                    f"{Path(path).name}:{line_no}: not UTF-8 (byte 0x{line[exc.start]:02x} at "
+                    f"column {exc.start + 1}); save the file as UTF-8"
+                ) from None
+
+
+def _check_inputs(model: str, *files: Path | None) -> None:
+    """Before any work: a local-looking model path exists; data files exist and are UTF-8."""
+    from papershelf.models import OFFLINE_ALIASES, OFFLINE_HINT, TINY_MODELS
+
+    if model not in OFFLINE_ALIASES and model not in TINY_MODELS:
+        looks_local = (
+            model.startswith((".", "/", "~")) or model.count("/") > 1 or Path(model).suffix != ""
+        )
+        if looks_local and not Path(model).expanduser().exists():
+            raise UserError(f"--model: local path {model!r} does not exist; {OFFLINE_HINT}")
+    for path in files:
+        if path is not None and not Path(path).is_file():
+            raise UserError(f"data: file {str(path)!r} does not exist")
+        check_utf8(path)
+
+
 def load_data(train: Path | None, eval_: Path | None, tok: Any, seed: int) -> tuple[Any, Any]:
     """``(train split, eval split)`` from two JSONL/CSV files, or the synthetic task."""
     from papershelf.data import read_text_classification
 
     if (train is None) != (eval_ is None):
         raise UserError("--train/--eval: give both --train and --eval, or neither (synthetic task)")
+    check_utf8(train)
+    check_utf8(eval_)
     if train is None:
         task = synthetic_task(tok, 4, seed)
         return task.train, task.test
@@ -73,27 +115,78 @@ def train_adapter(
     model: str = "offline",
     train_file: Path | None = None,
     eval_file: Path | None = None,
+    overwrite: bool = False,
+    resume: bool = False,
+    hooks: Sequence[Any] = (),
 ) -> dict[str, Any]:
     """Fine-tune KronA adapters (and a mean-pooled classifier head) on a text-classification
     task with ``papershelf.train.fit``; save the adapter and ``krona_train.json`` in ``out``.
 
+    ``train_config.out_dir`` (checkpoints) defaults to ``out/checkpoints``. A folder made
+    with other arguments or data is refused unless ``overwrite`` or ``resume``; a matching
+    one continues from its newest checkpoint. ``hooks``: extra ``papershelf.train.Hook`` s.
+
     Returns the record written to ``krona_train.json`` (``eval`` holds accuracy and NLL).
     """
+    from papershelf.models import TINY_MODELS
+    from papershelf.run_folder import check_writable_folder, prepare_run_folder
+    from papershelf.seeding import seed_everything
+    from papershelf.train import TrainingDiverged, latest_checkpoint
+
+    out = Path(out)
+    check_writable_folder(out, "--out")
+    _check_inputs(model, train_file, eval_file)
+    if (train_file is None) != (eval_file is None):
+        raise UserError("--train/--eval: give both --train and --eval, or neither (synthetic task)")
+    if train_config.out_dir is None:
+        train_config.out_dir = out / "checkpoints"
+    arguments = {"model": model, "train_file": train_file, "eval_file": eval_file}
+    arguments.update({f"krona.{k}": v for k, v in adapter_config.to_dict().items()})
+    arguments.update(
+        {
+            f"train.{k}": v
+            for k, v in train_config.to_dict().items()
+            if k not in ("checkpoint_every", "out_dir")
+        }
+    )
+    prepare_run_folder(
+        out, arguments, files=[train_file, eval_file], overwrite=overwrite, resume=resume
+    )
     seed = train_config.seed
-    # random-weight models (tiny-encoder) are rebuilt identically by eval/merge
-    torch.manual_seed(seed)
+    seed_everything(seed)
     encoder, tok = load_model(model)
     tr, ev = load_data(train_file, eval_file, tok, seed)
-    torch.manual_seed(seed)
+    if train_config.batch_size > len(tr):
+        raise UserError(
+            f"batch_size: must be <= the {len(tr)} training texts, got {train_config.batch_size}"
+        )
+    random_base = model in TINY_MODELS
+    if random_base:
+        tmp = out / f".tmp-{BASE_SUBDIR}-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        encoder.save_pretrained(tmp)
+        tok.save_pretrained(tmp)
+        shutil.rmtree(out / BASE_SUBDIR, ignore_errors=True)
+        os.replace(tmp, out / BASE_SUBDIR)
+    seed_everything(seed)
     net = MeanPoolClassifier(encoder, len(tr.label_names))
     km = get_krona_model(net, adapter_config)
     km.print_trainable_parameters()
     data = encode(tok, tr.texts, tr.labels, max_length=MAX_LENGTH)
-    state = fit(km, data, classification_loss, train_config)
+    try:
+        state = fit(km, data, classification_loss, train_config, hooks=list(hooks))
+    except TrainingDiverged as exc:
+        if latest_checkpoint(train_config.out_dir) is not None:
+            raise
+        first = str(exc).split("; the last checkpoint")[0]
+        raise RunFailed(
+            f"{first}; no checkpoint was written yet (lower --lr, then rerun with --overwrite)"
+        ) from None
     km.save_pretrained(out)
     metrics = evaluate(km, encode(tok, ev.texts, ev.labels, max_length=MAX_LENGTH))
     record = {
         "model": model,
+        "base_dir": BASE_SUBDIR if random_base else None,
         "label_names": tr.label_names,
         "steps": state.step,
         "lr": train_config.lr,
@@ -107,15 +200,28 @@ def train_adapter(
 
 
 def load_trained(folder: Path) -> tuple[KronAModel, Any, dict[str, Any]]:
-    """``(model, tokenizer, krona_train.json record)`` of a ``krona train`` folder."""
+    """``(model, tokenizer, krona_train.json record)`` of a ``krona train`` folder; a
+    randomly initialised base is read from the folder's ``base/``."""
+    from papershelf.models import TINY_MODELS
+
     meta_path = folder / TRAIN_META
     if not meta_path.is_file():
         raise UserError(
             f"folder: {folder} has no {TRAIN_META}; it was not written by `krona train`"
         )
-    meta = json.loads(meta_path.read_text())
-    torch.manual_seed(meta["seed"])
-    encoder, tok = load_model(meta["model"])
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    source = meta["model"]
+    if meta.get("base_dir"):
+        source = str(folder / meta["base_dir"])
+        if not Path(source).is_dir():
+            raise UserError(f"folder: {source} (the run's randomly initialised base) is missing")
+    elif source in TINY_MODELS:
+        raise UserError(
+            f"folder: {folder} was trained on a random {source!r} base that it did not save; "
+            "retrain it with this version (which saves base/)"
+        )
+    KronAModel.config_from_pretrained(folder)  # unknown keys, bad values: before any loading
+    encoder, tok = load_model(source)
     net = MeanPoolClassifier(encoder, len(meta["label_names"]))
     return KronAModel.from_pretrained(net, folder), tok, meta
 
@@ -127,6 +233,7 @@ def evaluate_trained(
     split of ``seed``, itself defaulting to the training seed); also the number of examples."""
     from papershelf.data import read_text_classification
 
+    _check_inputs("offline", eval_file)
     km, tok, meta = load_trained(folder)
     if eval_file is None:
         seed = meta["seed"] if seed is None else seed
@@ -140,7 +247,9 @@ def merge_trained(folder: Path, out: Path) -> Path:
     """Merge ``W <- W0 + s·kron(A, B)`` and write ``out/encoder`` (``save_pretrained``, with
     the tokenizer) and ``out/classifier.safetensors``; block variants are refused."""
     from papershelf.checkpoint import save_weights
+    from papershelf.run_folder import check_writable_folder
 
+    check_writable_folder(Path(out), "--out")
     km, tok, meta = load_trained(folder)
     net = km.merge_and_unload()
     net.encoder.save_pretrained(out / "encoder")
@@ -155,6 +264,9 @@ def export_trained(folder: Path, out: Path, format: str = "peft-lokr") -> Path:
     """Export a trained adapter as a PEFT LoKr adapter (needs peft)."""
     if format not in EXPORT_FORMATS:
         raise UserError(f"--format: {format!r} is not supported; use 'peft-lokr'")
+    from papershelf.run_folder import check_writable_folder
+
+    check_writable_folder(Path(out), "--out")
     km, _, _ = load_trained(folder)
     return km.export_peft(out)
 
