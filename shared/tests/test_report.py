@@ -51,9 +51,9 @@ def test_readme_without_markers_or_unknown_paper_is_one_line(doc, tmp_path):
 
 
 def test_table_is_markdown_when_not_a_terminal(doc):
-    from rich.console import Console
-
     import io
+
+    from rich.console import Console
 
     stream = io.StringIO()
     print_table(doc, Console(file=stream, width=80, force_terminal=False))
