@@ -208,3 +208,29 @@ def test_whole_shelf_design_doc_and_readme_links():
     repository or points at nothing."""
     found = skeleton.root_violations(ROOT)
     assert found == [], "\n".join(found)
+
+
+RESULTS = ROOT / "docs" / "results" / "results.json"
+
+
+@whole_shelf
+def test_whole_shelf_readme_tables_match_the_committed_results():
+    """The root README's table and every package README's claims table are generated from
+    docs/results/results.json (`papershelf report`), and every member's paper is in it."""
+    from papershelf.report import load_results, readme_table, replace_readme_block
+
+    doc = load_results(RESULTS)
+    names = {p["id"] for p in doc["papers"]}
+    stale = []
+    targets = [(ROOT / "README.md", None)]
+    for folder in PACKAGES:  # a paper's id is its package folder's name
+        assert folder.name in names, f"{folder.name}: not in {RESULTS.relative_to(ROOT)}"
+        targets.append((folder / "README.md", folder.name))
+    for readme, paper_id in targets:
+        text = readme.read_text(encoding="utf-8")
+        if replace_readme_block(text, readme_table(doc, paper_id), str(readme)) != text:
+            stale.append(str(readme.relative_to(ROOT)))
+    assert not stale, (
+        f"out of date with {RESULTS.relative_to(ROOT)}: {stale}; "
+        "run `uv run papershelf report docs/results/results.json --readme <README> [--paper ID]`"
+    )
