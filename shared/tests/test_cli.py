@@ -223,3 +223,17 @@ def test_umbrella_cli_refuses_bad_input_in_one_line(
     assert info.value.code == status, err
     assert err.count("\n") == 1 and err.startswith("error: ") and "Traceback" not in err
     assert message in err
+
+
+def test_ctrl_c_says_how_to_resume(monkeypatch, capsys):
+    app = cli.make_app("toy", help="toy")
+
+    @app.command()
+    def go() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sys, "argv", ["toy", "go"])
+    with pytest.raises(SystemExit) as info:
+        cli.run_app(app)
+    assert info.value.code == 130
+    assert capsys.readouterr().err.startswith("error: interrupted; rerun the same command")

@@ -73,3 +73,14 @@ def test_from_json_errors(tmp_path):
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(UserError, match="is not valid JSON"):
         Outer.from_json(tmp_path / "bad.json")
+
+
+def test_check_positive_refuses_infinity():
+    import pytest
+    from papershelf.config import check_positive
+    from papershelf.errors import UserError
+
+    check_positive("lr", 1e-3)
+    for bad in (0.0, -1.0, float("inf"), float("nan")):
+        with pytest.raises(UserError, match=r"^lr: must be"):
+            check_positive("lr", bad)

@@ -270,7 +270,9 @@ def run_app(app: typer.Typer) -> None:
         from papershelf.threads import thread_count
 
         os.environ.setdefault("OMP_NUM_THREADS", str(thread_count()))
-        app(standalone_mode=False)
+        status = app(standalone_mode=False)
+        if isinstance(status, int) and status:  # click returns 130 on Ctrl-C here
+            raise KeyboardInterrupt if status == 130 else SystemExit(status)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:

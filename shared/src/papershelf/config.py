@@ -80,8 +80,10 @@ def check_range(
 
 
 def check_positive(field: str, value: float) -> None:
-    """Refuse ``value <= 0``."""
+    """Refuse ``value <= 0`` and infinity."""
     check_range(field, value, low=0, low_open=True)
+    if value == float("inf"):
+        raise UserError(f"{field}: must be a finite number > 0, got {value!r}")
 
 
 @dataclasses.dataclass
