@@ -161,3 +161,15 @@ def test_pretrained_encoder_beats_random_one():
     acc_rand = _linear_probe_accuracy(random_init.eval(), tokenizer, task)
     assert acc_pre > 0.6, acc_pre
     assert acc_pre > acc_rand + 0.2, (acc_pre, acc_rand)
+
+
+def test_check_utf8_names_the_file_and_line(tmp_path):
+    import pytest
+    from papershelf.data import check_utf8
+    from papershelf.errors import UserError
+
+    path = tmp_path / "train.jsonl"
+    path.write_bytes(b'{"text": "fine"}\n{"text": "caf\xe9"}\n')
+    with pytest.raises(UserError, match=r"^train.jsonl:2: not UTF-8 \(byte 0xe9"):
+        check_utf8(path)
+    check_utf8(None)

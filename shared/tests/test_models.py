@@ -58,3 +58,14 @@ def test_missing_local_path_and_bad_task(tmp_path):
         load_model(str(tmp_path / "nothing"))
     with pytest.raises(UserError, match="task: must be one of"):
         load_model("offline", task="translation")
+
+
+def test_check_model_name_refuses_a_missing_local_path(tmp_path):
+    from papershelf.models import check_model_name
+
+    check_model_name("offline")
+    check_model_name("tiny-encoder")
+    check_model_name("someone/model")  # a hub name: left to the loader
+    check_model_name(str(tmp_path))
+    with pytest.raises(UserError, match=r"^--model: local path .* does not exist; offline options"):
+        check_model_name(str(tmp_path / "missing"), field="--model")

@@ -22,6 +22,21 @@ from papershelf.errors import UserError
 SUFFIXES = (".jsonl", ".csv")
 
 
+def check_utf8(path: str | Path | None) -> None:
+    """Refuse a data file that is not UTF-8, naming the file and the first bad line."""
+    if path is None or not Path(path).is_file():
+        return
+    with open(path, "rb") as handle:
+        for line_no, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise UserError(
+                    f"{Path(path).name}:{line_no}: not UTF-8 (byte 0x{line[exc.start]:02x} at "
+                    f"column {exc.start + 1}); save the file as UTF-8"
+                ) from None
+
+
 def read_records(path: str | Path, required: Sequence[str] = ()) -> list[dict[str, Any]]:
     """Read a ``.jsonl`` (one JSON object per line) or ``.csv`` (header row) file.
 

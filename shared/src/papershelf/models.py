@@ -140,3 +140,12 @@ def load_model(
 
 def _looks_like_path(name: str) -> bool:
     return name.startswith((".", "/", "~")) or name.count("/") > 1 or Path(name).suffix != ""
+
+
+def check_model_name(name: str, field: str = "model") -> None:
+    """Before any work: a name that looks like a local path must exist (one line naming the
+    offline options otherwise). Hub names, ``"offline"`` and the tiny models pass."""
+    if name in OFFLINE_ALIASES or name in TINY_MODELS:
+        return
+    if _looks_like_path(name) and not Path(name).expanduser().exists():
+        raise UserError(f"{field}: local path {name!r} does not exist; {OFFLINE_HINT}")

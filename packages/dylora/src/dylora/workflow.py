@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from papershelf.data import check_utf8
 from papershelf.errors import RunFailed, UserError
 from papershelf.io import atomic_write_json
 
@@ -39,32 +40,11 @@ BASE_SUBDIR = "base"
 EXPORT_FORMATS = ("peft", "merged")
 
 
-def check_utf8(path: str | Path | None) -> None:
-    """Refuse a data file that is not UTF-8, naming the file and the first bad line."""
-    if path is None or not Path(path).is_file():
-        return
-    with open(path, "rb") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise UserError(
-                    f"{Path(path).name}:{line_no}: not UTF-8 (byte 0x{line[exc.start]:02x} at "
-                    f"column {exc.start + 1}); save the file as UTF-8"
-                ) from None
-
-
 def _check_model_name(model: str) -> None:
     """A local-looking model path that does not exist: one line with the offline options."""
-    from papershelf.models import OFFLINE_ALIASES, OFFLINE_HINT, TINY_MODELS
+    from papershelf.models import check_model_name
 
-    if model in OFFLINE_ALIASES or model in TINY_MODELS:
-        return
-    looks_local = (
-        model.startswith((".", "/", "~")) or model.count("/") > 1 or Path(model).suffix != ""
-    )
-    if looks_local and not Path(model).expanduser().exists():
-        raise UserError(f"--model: local path {model!r} does not exist; {OFFLINE_HINT}")
+    check_model_name(model, field="--model")
 
 
 def _load_data(opts: RunOptions, split: str, tokenizer: Any, label_names: list[str] | None = None):

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from papershelf.data import check_utf8
 from papershelf.errors import RunFailed, UserError
 from papershelf.io import atomic_write_json
 from papershelf.models import load_model
@@ -61,31 +62,11 @@ def synthetic_task(tok: Any, num_classes: int, seed: int) -> Any:
     )
 
 
-def check_utf8(path: Path | str | None) -> None:
-    """Refuse a data file that is not UTF-8, naming the file and the first bad line."""
-    if path is None or not Path(path).is_file():
-        return
-    with open(path, "rb") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise UserError(
-                    f"{Path(path).name}:{line_no}: not UTF-8 (byte 0x{line[exc.start]:02x} at "
-                    f"column {exc.start + 1}); save the file as UTF-8"
-                ) from None
-
-
 def _check_inputs(model: str, *files: Path | None) -> None:
     """Before any work: a local-looking model path exists; data files exist and are UTF-8."""
-    from papershelf.models import OFFLINE_ALIASES, OFFLINE_HINT, TINY_MODELS
+    from papershelf.models import check_model_name
 
-    if model not in OFFLINE_ALIASES and model not in TINY_MODELS:
-        looks_local = (
-            model.startswith((".", "/", "~")) or model.count("/") > 1 or Path(model).suffix != ""
-        )
-        if looks_local and not Path(model).expanduser().exists():
-            raise UserError(f"--model: local path {model!r} does not exist; {OFFLINE_HINT}")
+    check_model_name(model, field="--model")
     for path in files:
         if path is not None and not Path(path).is_file():
             raise UserError(f"data: file {str(path)!r} does not exist")
