@@ -18,54 +18,24 @@ from papershelf.adapters import (
     quantization_of,
     resolve_target_modules,
 )
-from papershelf.adapters.testing import ToyLoRA, ToyLoRAConfig, ToyLoRAModel, linear_twin
+from papershelf.adapters.testing import (
+    ToyLoRA,
+    ToyLoRAConfig,
+    ToyLoRAModel,
+    linear_twin,
+    tiny_bert,
+    tiny_gpt2,
+    tiny_llama,
+)
 from torch import nn
 
 transformers = pytest.importorskip("transformers")
 
 
-def _bert(seed: int = 0):
-    from papershelf.models import tiny_encoder_config
-
-    torch.manual_seed(seed)
-    cfg = tiny_encoder_config(
-        vocab_size=64,
-        hidden_size=16,
-        intermediate_size=32,
-        num_attention_heads=2,
-        max_position_embeddings=32,
-        num_labels=3,
-    )
-    return transformers.BertForSequenceClassification(cfg).eval()
-
-
-def _llama(seed: int = 0, **kw):
-    from papershelf.models import tiny_decoder_config
-
-    torch.manual_seed(seed)
-    cfg = tiny_decoder_config(
-        vocab_size=64,
-        hidden_size=16,
-        intermediate_size=32,
-        num_attention_heads=2,
-        num_key_value_heads=2,
-        **kw,
-    )
-    return transformers.LlamaForCausalLM(cfg).eval()
-
-
-def _gpt2(seed: int = 0):
-    from papershelf.models import tiny_decoder_config
-
-    torch.manual_seed(seed)
-    cfg = tiny_decoder_config("gpt2", vocab_size=64, n_embd=16, n_layer=2, n_head=2, n_positions=32)
-    return transformers.GPT2LMHeadModel(cfg).eval().double()
-
-
 def test_forward_carries_the_wrapped_signature_and_label_names():
     from transformers.utils import can_return_loss, find_labels
 
-    model = ToyLoRAModel(_bert(), ToyLoRAConfig(modules_to_save=["classifier"]))
+    model = ToyLoRAModel(tiny_bert(), ToyLoRAConfig(modules_to_save=["classifier"]))
     cls = type(model)
     assert isinstance(model, ToyLoRAModel) and cls.__name__ == "ToyLoRAModel"
     params = inspect.signature(model.forward).parameters
@@ -73,7 +43,7 @@ def test_forward_carries_the_wrapped_signature_and_label_names():
     assert find_labels(cls) == ["labels"]  # what Trainer uses for eval_loss / compute_metrics
     assert can_return_loss(cls) is False
     # the same class for every wrapper of the same base class (cached)
-    assert type(ToyLoRAModel(_bert(1), ToyLoRAConfig())) is cls
+    assert type(ToyLoRAModel(tiny_bert(1), ToyLoRAConfig())) is cls
     ids = torch.randint(0, 64, (2, 5), generator=torch.Generator().manual_seed(0))
     expected = model(input_ids=ids).logits
     for clone in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
@@ -84,14 +54,14 @@ def test_forward_carries_the_wrapped_signature_and_label_names():
 def test_state_dict_holds_the_adapter_only_and_loads_back(tmp_path):
     from safetensors.torch import load_file, save_file
 
-    model = ToyLoRAModel(_llama(tie_word_embeddings=True), ToyLoRAConfig())
+    model = ToyLoRAModel(tiny_llama(tie_word_embeddings=True), ToyLoRAConfig())
     sd = model.state_dict()
     layers = adapter_layers(model.model)
     assert set(sd) == {
         f"model.{n}.{k}" for n, m in layers.items() for k in ("lora_A.weight", "lora_B.weight")
     }
     save_file(sd, str(tmp_path / "m.safetensors"))  # tied embeddings: no shared tensors here
-    fresh = ToyLoRAModel(_llama(tie_word_embeddings=True), ToyLoRAConfig())
+    fresh = ToyLoRAModel(tiny_llama(tie_word_embeddings=True), ToyLoRAConfig())
     with torch.no_grad():
         for p in fresh.state_dict(keep_vars=True).values():
             p.zero_()
@@ -101,7 +71,7 @@ def test_state_dict_holds_the_adapter_only_and_loads_back(tmp_path):
         assert torch.equal(fresh.state_dict()[key], value)
     # PEFT key names (adapter_model.safetensors) load too
     model.save_pretrained(tmp_path / "ad")
-    other = ToyLoRAModel(_llama(tie_word_embeddings=True), ToyLoRAConfig())
+    other = ToyLoRAModel(tiny_llama(tie_word_embeddings=True), ToyLoRAConfig())
     other.load_state_dict(load_file(str(tmp_path / "ad" / ADAPTER_WEIGHTS_NAME)))
     assert all(torch.equal(other.state_dict()[k], v) for k, v in sd.items())
     with pytest.raises(RuntimeError, match="missing adapter keys"):
@@ -113,18 +83,18 @@ def test_converted_checkpoint_resumes_through_the_trainer_loader(tmp_path):
     from papershelf.adapters.trainer import INDEX_NAME, convert_checkpoint
     from transformers.trainer_utils import load_sharded_checkpoint
 
-    model = ToyLoRAModel(_bert(), ToyLoRAConfig(modules_to_save=["classifier"]))
+    model = ToyLoRAModel(tiny_bert(), ToyLoRAConfig(modules_to_save=["classifier"]))
     (tmp_path / "model.safetensors").write_bytes(b"x")  # what Trainer._save wrote
     convert_checkpoint(tmp_path, model)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [ADAPTER_CONFIG_NAME, ADAPTER_WEIGHTS_NAME, INDEX_NAME]
     )
-    fresh = ToyLoRAModel(_bert(1), ToyLoRAConfig(modules_to_save=["classifier"]))
+    fresh = ToyLoRAModel(tiny_bert(1), ToyLoRAConfig(modules_to_save=["classifier"]))
     result = load_sharded_checkpoint(fresh, tmp_path, strict=False)  # Trainer's resume path
     assert result.missing_keys == [] and result.unexpected_keys == []
     for key, value in model.state_dict().items():
         assert torch.equal(fresh.state_dict()[key], value)
-    loaded = ToyLoRAModel.from_pretrained(_bert(), tmp_path)
+    loaded = ToyLoRAModel.from_pretrained(tiny_bert(), tmp_path)
     ids = torch.randint(0, 64, (2, 5), generator=torch.Generator().manual_seed(0))
     torch.testing.assert_close(loaded(input_ids=ids).logits, model(input_ids=ids).logits)
 
@@ -139,7 +109,7 @@ def _same_adapter(src: nn.Module, dst: nn.Module) -> None:
 
 @pytest.mark.parametrize("targets", [None, ["c_attn", "c_proj", "c_fc"], "all-linear"])
 def test_conv1d_targets_match_the_linear_twin(targets, tmp_path):
-    gpt2 = _gpt2()
+    gpt2 = tiny_gpt2()
     twin = linear_twin(gpt2)  # oracle: nn.Linear with W.T
     ids = torch.randint(0, 64, (2, 7), generator=torch.Generator().manual_seed(1))
     torch.testing.assert_close(twin(ids).logits, gpt2(ids).logits, rtol=0, atol=1e-12)
@@ -167,7 +137,7 @@ def test_conv1d_targets_match_the_linear_twin(targets, tmp_path):
     for name, layer in conv.adapter_layers().items():
         torch.testing.assert_close(layer.base_layer.weight, w0[name], rtol=0, atol=1e-12)
     conv.save_pretrained(tmp_path / "ad")
-    loaded = ToyLoRAModel.from_pretrained(_gpt2(), tmp_path / "ad").double()
+    loaded = ToyLoRAModel.from_pretrained(tiny_gpt2(), tmp_path / "ad").double()
     torch.testing.assert_close(loaded(ids).logits, expected, rtol=0, atol=1e-10)
     plain = conv.merge_and_unload()
     assert type(plain.transformer.h[0].attn.c_attn).__name__ == "Conv1D"
@@ -215,7 +185,7 @@ def test_merge_refuses_quantised_base_layers():
 
 
 def test_one_target_rule_list_suffix_string_regex():
-    bert = _bert()
+    bert = tiny_bert()
     suffix = resolve_target_modules(bert, ["query", "value"])
     regex = resolve_target_modules(bert, r".*attention\.self\.(query|value)")
     assert suffix == regex and len(suffix) == 4

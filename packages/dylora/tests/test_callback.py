@@ -11,7 +11,15 @@ import pytest
 import torch
 from dylora import DyLoRACallback, DyLoRAConfig, DyLoRAModel, draw_rank, get_dylora_model
 from dylora.testing import make_tiny_bert
-from papershelf.adapters.testing import linear_twin, trainer_round_trip
+from papershelf.adapters.testing import (
+    argmax_accuracy,
+    linear_twin,
+    tiny_bert,
+    tiny_gpt2,
+    tiny_llama,
+    trainer_round_trip,
+    trainer_rows,
+)
 
 transformers = pytest.importorskip("transformers")
 
@@ -99,50 +107,6 @@ def test_trainer_samples_once_per_optimizer_step_and_freezes_the_other_rows(tmp_
             assert not torch.equal(b1[:, k], b0[:, k]), (name, step["rank"])
 
 
-def _bert():
-    from papershelf.models import tiny_encoder_config
-
-    torch.manual_seed(0)
-    cfg = tiny_encoder_config(
-        vocab_size=64,
-        hidden_size=16,
-        intermediate_size=32,
-        num_attention_heads=2,
-        max_position_embeddings=32,
-        num_labels=3,
-    )
-    return transformers.BertForSequenceClassification(cfg)
-
-
-def _llama():
-    from papershelf.models import tiny_decoder_config
-
-    torch.manual_seed(0)
-    cfg = tiny_decoder_config(
-        vocab_size=64,
-        hidden_size=16,
-        intermediate_size=32,
-        num_attention_heads=2,
-        num_key_value_heads=2,
-        tie_word_embeddings=True,
-    )
-    return transformers.LlamaForCausalLM(cfg)
-
-
-def _rows(causal: bool) -> list[dict]:
-    g = torch.Generator().manual_seed(0)
-    rows = []
-    for i in range(8):
-        ids = torch.randint(0, 64, (6,), generator=g).tolist()
-        label = ids if causal else i % 3
-        rows.append({"input_ids": ids, "attention_mask": [1] * 6, "labels": label, "junk": "x"})
-    return rows
-
-
-def _accuracy(pred) -> dict[str, float]:
-    return {"acc": float((pred.predictions.argmax(-1) == pred.label_ids).mean())}
-
-
 @pytest.mark.parametrize("arch", ["bert", "llama"])
 def test_trainer_default_arguments_round_trip(arch, tmp_path):
     causal = arch == "llama"
@@ -150,13 +114,13 @@ def test_trainer_default_arguments_round_trip(arch, tmp_path):
     save = None if causal else ["classifier"]
     config = DyLoRAConfig(r_max=4, alpha=4.0, target_modules=targets, modules_to_save=save)
     result = trainer_round_trip(
-        _llama if causal else _bert,
+        (lambda: tiny_llama(tie_word_embeddings=True)) if causal else tiny_bert,
         lambda base: get_dylora_model(base, config),
         DyLoRAModel,
-        _rows(causal),
+        trainer_rows(causal),
         tmp_path,
         callbacks=lambda: [DyLoRACallback()],
-        compute_metrics=None if causal else _accuracy,
+        compute_metrics=None if causal else argmax_accuracy,
         resume=not causal,
     )
     if not causal:
@@ -164,16 +128,8 @@ def test_trainer_default_arguments_round_trip(arch, tmp_path):
     assert DyLoRAModel.config_from_pretrained(result["checkpoint"]).r_max == 4
 
 
-def _gpt2():
-    from papershelf.models import tiny_decoder_config
-
-    torch.manual_seed(0)
-    cfg = tiny_decoder_config("gpt2", vocab_size=64, n_embd=16, n_layer=2, n_head=2, n_positions=32)
-    return transformers.GPT2LMHeadModel(cfg).eval().double()
-
-
 def test_gpt2_conv1d_matches_linear_twin_at_every_rank_and_merges():
-    gpt2 = _gpt2()
+    gpt2 = tiny_gpt2()
     twin = linear_twin(gpt2)
     config = DyLoRAConfig(r_max=4, alpha=4.0, target_modules=["c_attn", "c_fc"])
     conv, lin = get_dylora_model(gpt2, config), get_dylora_model(twin, config)

@@ -17,7 +17,15 @@ from krona import KronAConfig, KronAModel, get_krona_model
 from krona.errors import KronAError
 from krona.layer import KronABlock, KronALinear
 from papershelf.adapters import AdapterCheckpointCallback
-from papershelf.adapters.testing import linear_twin, trainer_round_trip
+from papershelf.adapters.testing import (
+    argmax_accuracy,
+    linear_twin,
+    tiny_bert,
+    tiny_gpt2,
+    tiny_llama,
+    trainer_round_trip,
+    trainer_rows,
+)
 from torch import nn
 
 transformers = pytest.importorskip("transformers")
@@ -414,50 +422,6 @@ def test_hf_trainer_updates_only_adapters(tiny_cls, tmp_path):
     assert not torch.equal(km.model.bert.encoder.layer[0].attention.self.query.krona_B, B_before)
 
 
-def _bert():
-    from papershelf.models import tiny_encoder_config
-
-    torch.manual_seed(0)
-    cfg = tiny_encoder_config(
-        vocab_size=64,
-        hidden_size=16,
-        intermediate_size=32,
-        num_attention_heads=2,
-        max_position_embeddings=32,
-        num_labels=3,
-    )
-    return transformers.BertForSequenceClassification(cfg)
-
-
-def _llama():
-    from papershelf.models import tiny_decoder_config
-
-    torch.manual_seed(0)
-    cfg = tiny_decoder_config(
-        vocab_size=64,
-        hidden_size=16,
-        intermediate_size=32,
-        num_attention_heads=2,
-        num_key_value_heads=2,
-        tie_word_embeddings=True,
-    )
-    return transformers.LlamaForCausalLM(cfg)
-
-
-def _rows(causal: bool) -> list[dict]:
-    g = torch.Generator().manual_seed(0)
-    rows = []
-    for i in range(8):
-        ids = torch.randint(0, 64, (6,), generator=g).tolist()
-        label = ids if causal else i % 3
-        rows.append({"input_ids": ids, "attention_mask": [1] * 6, "labels": label, "junk": "x"})
-    return rows
-
-
-def _accuracy(pred) -> dict[str, float]:
-    return {"acc": float((pred.predictions.argmax(-1) == pred.label_ids).mean())}
-
-
 @pytest.mark.parametrize("arch", ["bert", "llama"])
 def test_trainer_default_arguments_round_trip(arch, tmp_path):
     causal = arch == "llama"
@@ -466,13 +430,13 @@ def test_trainer_default_arguments_round_trip(arch, tmp_path):
         modules_to_save=None if causal else ["classifier"],
     )
     result = trainer_round_trip(
-        _llama if causal else _bert,
+        (lambda: tiny_llama(tie_word_embeddings=True)) if causal else tiny_bert,
         lambda base: get_krona_model(base, config),
         KronAModel,
-        _rows(causal),
+        trainer_rows(causal),
         tmp_path,
         callbacks=lambda: [AdapterCheckpointCallback()],
-        compute_metrics=None if causal else _accuracy,
+        compute_metrics=None if causal else argmax_accuracy,
         resume=not causal,
     )
     if not causal:
@@ -480,16 +444,8 @@ def test_trainer_default_arguments_round_trip(arch, tmp_path):
     assert KronAModel.config_from_pretrained(result["checkpoint"]).variant == "linear"
 
 
-def _gpt2():
-    from papershelf.models import tiny_decoder_config
-
-    torch.manual_seed(0)
-    cfg = tiny_decoder_config("gpt2", vocab_size=64, n_embd=16, n_layer=2, n_head=2, n_positions=32)
-    return transformers.GPT2LMHeadModel(cfg).eval().double()
-
-
 def test_gpt2_conv1d_matches_linear_twin_and_merges(tmp_path):
-    gpt2 = _gpt2()
+    gpt2 = tiny_gpt2()
     twin = linear_twin(gpt2)
     config = KronAConfig(target_modules=["c_attn", "c_fc"], scale=2.0)
     conv, lin = get_krona_model(gpt2, config), get_krona_model(twin, config)
@@ -512,7 +468,7 @@ def test_gpt2_conv1d_matches_linear_twin_and_merges(tmp_path):
     torch.testing.assert_close(conv(ids).logits, expected, rtol=0, atol=1e-10)
     conv.unmerge_adapter()
     conv.save_pretrained(tmp_path / "ad")
-    loaded = KronAModel.from_pretrained(_gpt2(), tmp_path / "ad").double()
+    loaded = KronAModel.from_pretrained(tiny_gpt2(), tmp_path / "ad").double()
     torch.testing.assert_close(loaded(ids).logits, expected, rtol=0, atol=1e-10)
     with pytest.raises(KronAError, match=r"Conv1D; PEFT LoKr adapts nn\.Linear"):
         conv.export_peft(tmp_path / "peft")

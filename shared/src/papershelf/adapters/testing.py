@@ -10,7 +10,9 @@ two-block model with ``query``/``key``/``value`` ``nn.Linear`` layers, a LayerNo
 equivalent ``nn.Linear`` (weight transposed): the oracle of the ``Conv1D`` (fan_in_fan_out)
 support. ``trainer_round_trip(...)`` runs a method's model through ``transformers.Trainer``
 with default arguments (train, evaluate, predict, checkpoint, reload, resume) and asserts
-what a PEFT user expects; the adapter packages' Trainer tests call it.
+what a PEFT user expects; the adapter packages' Trainer tests call it, with the tiny
+transformers models ``tiny_bert`` (3 labels), ``tiny_llama`` and ``tiny_gpt2`` (float64), the
+rows ``trainer_rows(causal)`` and ``argmax_accuracy`` as ``compute_metrics``.
 """
 
 from __future__ import annotations
@@ -33,9 +35,14 @@ __all__ = [
     "ToyLoRAConfig",
     "ToyLoRAModel",
     "add_toy_lora",
+    "argmax_accuracy",
     "linear_twin",
+    "tiny_bert",
+    "tiny_gpt2",
+    "tiny_llama",
     "toy_encoder",
     "trainer_round_trip",
+    "trainer_rows",
 ]
 
 
@@ -237,3 +244,68 @@ def trainer_round_trip(
         for key, value in model.state_dict().items():
             torch.testing.assert_close(fresh.state_dict()[key], value, rtol=1e-5, atol=1e-6)
     return {"eval": metrics, "predict": predicted, "checkpoint": last}
+
+
+def tiny_bert(seed: int = 0) -> nn.Module:
+    """A 2-layer, width-16 ``BertForSequenceClassification`` with 3 labels (eval mode)."""
+    import transformers
+
+    from papershelf.models import tiny_encoder_config
+
+    torch.manual_seed(seed)
+    cfg = tiny_encoder_config(
+        vocab_size=64,
+        hidden_size=16,
+        intermediate_size=32,
+        num_attention_heads=2,
+        max_position_embeddings=32,
+        num_labels=3,
+    )
+    return transformers.BertForSequenceClassification(cfg).eval()
+
+
+def tiny_llama(seed: int = 0, **overrides: Any) -> nn.Module:
+    """A width-16 ``LlamaForCausalLM`` (eval mode); ``overrides`` go to its config."""
+    import transformers
+
+    from papershelf.models import tiny_decoder_config
+
+    torch.manual_seed(seed)
+    cfg = tiny_decoder_config(
+        vocab_size=64,
+        hidden_size=16,
+        intermediate_size=32,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        **overrides,
+    )
+    return transformers.LlamaForCausalLM(cfg).eval()
+
+
+def tiny_gpt2(seed: int = 0) -> nn.Module:
+    """A 2-layer, width-16 ``GPT2LMHeadModel`` in float64 (its ``Conv1D`` layers are what
+    ``linear_twin`` replaces)."""
+    import transformers
+
+    from papershelf.models import tiny_decoder_config
+
+    torch.manual_seed(seed)
+    cfg = tiny_decoder_config("gpt2", vocab_size=64, n_embd=16, n_layer=2, n_head=2, n_positions=32)
+    return transformers.GPT2LMHeadModel(cfg).eval().double()
+
+
+def trainer_rows(causal: bool, n: int = 8) -> list[dict[str, Any]]:
+    """``n`` rows of 6 token ids (vocabulary 64) with labels (the ids themselves when
+    ``causal``, else one of 3 classes) and an unused ``junk`` column the Trainer must drop."""
+    g = torch.Generator().manual_seed(0)
+    rows = []
+    for i in range(n):
+        ids = torch.randint(0, 64, (6,), generator=g).tolist()
+        label = ids if causal else i % 3
+        rows.append({"input_ids": ids, "attention_mask": [1] * 6, "labels": label, "junk": "x"})
+    return rows
+
+
+def argmax_accuracy(pred: Any) -> dict[str, float]:
+    """``compute_metrics`` for ``Trainer``: accuracy of the argmax of the predictions."""
+    return {"acc": float((pred.predictions.argmax(-1) == pred.label_ids).mean())}
