@@ -10,6 +10,7 @@ import time
 import pytest
 import torch
 from dylora.cli import app
+from papershelf.testing import run_console_script
 from typer.testing import CliRunner
 
 
@@ -110,14 +111,7 @@ def dylora(capsys, monkeypatch):
     from dylora.cli import main
 
     def call(*args: str) -> _Out:
-        monkeypatch.setattr(sys, "argv", ["dylora", *args])
-        code = 0
-        try:
-            main()
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        captured = capsys.readouterr()
-        return _Out(code, captured.out, captured.err)
+        return _Out(*run_console_script(main, "dylora", args, monkeypatch, capsys))
 
     return call
 

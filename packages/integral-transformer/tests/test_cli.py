@@ -1,20 +1,12 @@
 """CLI: bad input as one line on stderr and exit code 2 (in process: fast), --help."""
 
-import sys
-
 import pytest
 from integral_transformer.cli import main
+from papershelf.testing import run_console_script
 
 
 def _cli(monkeypatch, capsys, *args):
-    monkeypatch.setattr(sys, "argv", ["integral-transformer", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    return run_console_script(main, "integral-transformer", args, monkeypatch, capsys)
 
 
 @pytest.mark.parametrize(

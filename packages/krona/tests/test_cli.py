@@ -8,6 +8,7 @@ import time
 
 import pytest
 import torch
+from papershelf.testing import run_console_script
 
 
 def _krona(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -28,14 +29,7 @@ def krona(capsys, monkeypatch):
     from krona.cli import main
 
     def call(*args: str) -> _Out:
-        monkeypatch.setattr(sys, "argv", ["krona", *args])
-        code = 0
-        try:
-            main()
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out = capsys.readouterr()
-        return _Out(code, out.out, out.err)
+        return _Out(*run_console_script(main, "krona", args, monkeypatch, capsys))
 
     return call
 

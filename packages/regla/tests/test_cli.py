@@ -1,8 +1,7 @@
 """The console script, in process: bad input is one line on stderr with exit code 2."""
 
-import sys
-
 import pytest
+from papershelf.testing import run_console_script
 from regla.cli import main
 
 BAD = [
@@ -17,14 +16,7 @@ BAD = [
 
 
 def _run(monkeypatch, capsys, args):
-    monkeypatch.setattr(sys, "argv", ["regla", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    return run_console_script(main, "regla", args, monkeypatch, capsys)
 
 
 @pytest.mark.parametrize("args,needle", BAD)

@@ -8,6 +8,7 @@ import sys
 import time
 
 import pytest
+from papershelf.testing import run_console_script
 from resonance_rope.cli import app
 from typer.testing import CliRunner
 
@@ -165,14 +166,7 @@ def run_main(args, monkeypatch, capsys):
     """The console script in this process: (exit status, stdout, stderr)."""
     from resonance_rope.cli import main
 
-    monkeypatch.setattr(sys, "argv", ["resonance-rope", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    return run_console_script(main, "resonance-rope", args, monkeypatch, capsys)
 
 
 def test_the_table_has_enough_cases():
