@@ -202,12 +202,9 @@ def _dense_layers(name: str) -> list[tuple[np.ndarray, np.ndarray | None, Any]]:
         elif (path / "pytorch_model.bin").is_file():
             import torch
 
-            state = {
-                k: v.numpy()
-                for k, v in torch.load(
-                    path / "pytorch_model.bin", map_location="cpu", weights_only=True
-                ).items()
-            }
+            weights_file = path / "pytorch_model.bin"
+            tensors = torch.load(weights_file, map_location="cpu", weights_only=True)
+            state = {k: v.numpy() for k, v in tensors.items()}
         else:
             raise UserError(f"encoder: {path} has no model.safetensors or pytorch_model.bin")
         weight = np.asarray(state["linear.weight"], dtype=np.float64)
